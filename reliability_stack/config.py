@@ -1,0 +1,248 @@
+"""Stack configuration: the one model and the one loader for `stacks/Pulumi.<stack>.yaml`.
+
+The same `parse_stack_config` serves the real stack program (values read through
+`pulumi.Config`) and the offline preview (values read from the YAML file), so a bad value
+is reported the same way on both paths: file and field, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reliability_stack.errors import ConfigError
+
+PROJECT = "reliability-stack"
+STACKS_DIR = "stacks"
+
+DnsLabel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]
+AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AlertTarget(_Model):
+    """One subscriber of an alert-routing SNS topic."""
+
+    protocol: Literal["email", "https", "sqs", "lambda"]
+    endpoint: str = Field(min_length=3)
+
+
+class AlertRouting(_Model):
+    """Where page- and ticket-severity alerts go. Pages must reach a human."""
+
+    page: list[AlertTarget] = Field(min_length=1)
+    ticket: list[AlertTarget] = Field(min_length=1)
+
+
+class ScalingConfig(_Model):
+    """Compute capacity. Defaults keep two instances after losing one AZ of three."""
+
+    instance_type: str = "t4g.small"
+    min_size: int = Field(default=3, ge=1)
+    max_size: int = Field(default=9, ge=1)
+    target_cpu_percent: float = Field(default=50.0, gt=0, le=90)
+
+    @model_validator(mode="after")
+    def _max_above_min(self) -> ScalingConfig:
+        if self.max_size <= self.min_size:
+            raise ValueError("max_size must be greater than min_size, or the group can never scale out")
+        return self
+
+
+class CacheConfig(_Model):
+    """ElastiCache replication group of the service (Valkey by default)."""
+
+    enabled: bool = True
+    node_type: str = "cache.t4g.small"
+    shards: int = Field(default=1, ge=1)
+    replicas_per_shard: int = Field(default=1, ge=0)
+    global_datastore: bool = False
+
+
+class DatabaseConfig(_Model):
+    """The service's state: an Aurora (global) cluster or a DynamoDB (global) table."""
+
+    engine: Literal["aurora-postgresql", "dynamodb", "none"] = "aurora-postgresql"
+    instance_class: str = "db.r6g.large"
+    instances_per_region: int = Field(default=2, ge=1)
+    backup_retention_days: int = Field(default=14, ge=1, le=35)
+
+
+class KubernetesConfig(_Model):
+    """Settings of a service that runs on Kubernetes (platform: kubernetes)."""
+
+    namespace: DnsLabel = "default"
+    min_replicas: int = Field(default=3, ge=1)
+    max_replicas: int = Field(default=10, ge=1)
+    cpu_request: str = "250m"
+    memory_request: str = "256Mi"
+    priority_class: str = "service-critical"
+    ingress_host: str | None = None
+
+
+class ServiceConfig(_Model):
+    """One service of the stack and the reliability it gets."""
+
+    name: DnsLabel
+    platform: Literal["ec2", "kubernetes"] = "ec2"
+    image: str = Field(min_length=1, description="logical image name from images/images.lock.json")
+    domain: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    hosted_zone: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    port: int = Field(default=8080, ge=1, le=65535)
+    health_check_path: str = Field(default="/healthz", pattern=r"^/")
+    runbook_url: str = Field(pattern=r"^https://")
+    slos: list[str] = Field(default_factory=list, description="SLO spec files, relative to the project")
+    scaling: ScalingConfig = ScalingConfig()
+    cache: CacheConfig = CacheConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    kubernetes: KubernetesConfig = KubernetesConfig()
+    cdn: bool = True
+    waf: bool = True
+    queue: bool = True
+    feature_flags: bool = True
+
+
+class StackConfig(_Model):
+    """Everything `__main__.py` needs to declare one stack."""
+
+    stack: str
+    environment: Literal["dev", "prod", "review"]
+    regions: list[AwsRegion] = Field(min_length=1)
+    control_plane_region: AwsRegion = "us-west-2"
+    availability_zones: int = Field(default=3, ge=2, le=6)
+    alerting: AlertRouting
+    services: list[ServiceConfig] = Field(min_length=1)
+
+    @field_validator("regions")
+    @classmethod
+    def _distinct_regions(cls, regions: list[str]) -> list[str]:
+        if len(set(regions)) != len(regions):
+            raise ValueError("regions must be distinct")
+        return regions
+
+    @field_validator("services")
+    @classmethod
+    def _distinct_services(cls, services: list[ServiceConfig]) -> list[ServiceConfig]:
+        names = [s.name for s in services]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate service names: {', '.join(duplicates)}")
+        return services
+
+    @model_validator(mode="after")
+    def _prod_is_multi_region(self) -> StackConfig:
+        if self.environment == "prod" and len(self.regions) < 2:
+            raise ValueError("a prod stack needs two or more regions (regional failover)")
+        return self
+
+    @property
+    def primary_region(self) -> str:
+        return self.regions[0]
+
+    @property
+    def multi_region(self) -> bool:
+        return len(self.regions) > 1
+
+
+# The keys under the project namespace that make up StackConfig (all but `stack`).
+CONFIG_KEYS = ("environment", "regions", "control_plane_region", "availability_zones", "alerting", "services")
+
+
+def _field_path(loc: tuple[Any, ...], namespace: str) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    path = "".join(parts)
+    top, _, rest = path.partition(".")
+    top_key = re.split(r"\[", top, maxsplit=1)[0]
+    if top_key in CONFIG_KEYS:
+        return f"{namespace}:{path}"
+    return path or namespace
+
+
+def parse_stack_config(stack: str, values: dict[str, Any], *, source: str) -> StackConfig:
+    """Validate the project-namespace config values of one stack.
+
+    `values` maps bare keys (`regions`, `services`, ...) to decoded values. Errors name
+    `source` and the offending field, e.g. `reliability-stack:services[0].scaling.min_size`.
+    """
+    unknown = sorted(set(values) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown config key (expected one of {', '.join(CONFIG_KEYS)})",
+                          file=source, field=f"{PROJECT}:{unknown[0]}")
+    try:
+        return StackConfig.model_validate({"stack": stack, **values})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = _field_path(tuple(first["loc"]), PROJECT)
+        message = first["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        raise ConfigError(message, file=source, field=field) from None
+
+
+def stack_file(root: Path, stack: str) -> Path:
+    return root / STACKS_DIR / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_file(root: Path, stack: str) -> dict[str, Any]:
+    """Read `stacks/Pulumi.<stack>.yaml` and return its whole `config:` map (all namespaces)."""
+    path = stack_file(root, stack)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", stack):
+        raise ConfigError(f"invalid stack name {stack!r}", field="--stack")
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml"))
+        raise ConfigError(f"unknown stack {stack!r} (known: {', '.join(known) or 'none'})",
+                          file=path.relative_to(root) if path.is_relative_to(root) else path, field="--stack")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "document"
+        raise ConfigError(f"malformed YAML ({getattr(exc, 'problem', exc)})", file=path, field=where) from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise ConfigError("expected a mapping with a 'config:' mapping", file=path, field="config")
+    return dict(document.get("config") or {})
+
+
+def project_values(config: dict[str, Any]) -> dict[str, Any]:
+    """The bare-keyed values of the project namespace from a full `config:` map."""
+    prefix = f"{PROJECT}:"
+    return {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+
+
+def load_stack_config(root: Path, stack: str) -> StackConfig:
+    """Load and validate one stack's config from `stacks/` (the offline path)."""
+    config = read_stack_file(root, stack)
+    return parse_stack_config(stack, project_values(config), source=str(stack_file(root, stack).relative_to(root)))
+
+
+def from_pulumi_config() -> StackConfig:
+    """Load the running stack's config through `pulumi.Config` (the stack-program path)."""
+    import pulumi  # the core stays importable without Pulumi; only this adapter needs it
+
+    config = pulumi.Config(PROJECT)
+    values: dict[str, Any] = {}
+    for key in CONFIG_KEYS:
+        raw = config.get(key)
+        if raw is None:
+            continue
+        try:
+            values[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key] = raw
+    source = f"{STACKS_DIR}/Pulumi.{pulumi.get_stack()}.yaml"
+    return parse_stack_config(pulumi.get_stack(), values, source=source)
