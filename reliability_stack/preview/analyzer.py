@@ -1,0 +1,283 @@
+"""Talk to the policy pack exactly as the Pulumi engine does: over the analyzer gRPC protocol.
+
+`PolicyAnalyzer` starts `policies/__main__.py` with the project's interpreter (the process
+`pulumi preview --policy-pack policies` starts), reads the port it prints, resolves the
+per-stack policy config the way the CLI resolves `--policy-pack-config`, sends `Configure`,
+then `Analyze` per resource and `AnalyzeStack` for the whole stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jsonschema
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from reliability_stack.errors import ConfigError, ReliabilityStackError
+
+PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+LEVEL_NAMES = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.DISABLED: "disabled",
+    analyzer_pb2.REMEDIATE: "remediate",
+}
+LEVEL_VALUES = {name: value for value, name in LEVEL_NAMES.items()}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class AnalyzerError(ReliabilityStackError):
+    """The policy pack process could not be started or did not answer."""
+
+
+def _duration_seconds(text: str | None) -> float:
+    """Go duration strings ("10m", "1h30m") as seconds: the analyzer protocol carries doubles."""
+    if not text:
+        return 0.0
+    return sum(float(amount) * _SECONDS[unit] for amount, unit in _DURATION.findall(text))
+
+
+def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(dict(value))
+    return message
+
+
+def _field(resource: Any, name: str) -> Any:
+    return resource[name] if isinstance(resource, Mapping) else getattr(resource, name)
+
+
+def _resource_options(resource: Any) -> analyzer_pb2.AnalyzerResourceOptions:
+    options = _field(resource, "options") or {}
+    timeouts = options.get("customTimeouts") or {}
+    message = analyzer_pb2.AnalyzerResourceOptions(
+        protect=bool(options.get("protect")),
+        ignoreChanges=list(options.get("ignoreChanges") or []),
+        deleteBeforeReplace=bool(options.get("deleteBeforeReplace")),
+        deleteBeforeReplaceDefined=bool(options.get("deleteBeforeReplace")),
+        parent=_field(resource, "parent") or "",
+    )
+    if timeouts:
+        message.customTimeouts.CopyFrom(analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=_duration_seconds(timeouts.get("create")),
+            update=_duration_seconds(timeouts.get("update")),
+            delete=_duration_seconds(timeouts.get("delete")),
+        ))
+    return message
+
+
+def _diagnostics(response: analyzer_pb2.AnalyzeResponse, default_urn: str = "") -> list[dict[str, Any]]:
+    return [
+        {
+            "policy": diagnostic.policyName,
+            "enforcementLevel": LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory"),
+            "urn": diagnostic.urn or default_urn,
+            "message": diagnostic.message,
+        }
+        for diagnostic in response.diagnostics
+    ]
+
+
+def resolve_policy_config(
+    info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any] | None, *, source: str
+) -> dict[str, dict[str, Any]]:
+    """Merge schema defaults, the pack's initial config and a `--policy-pack-config` document.
+
+    Returns `{policy: {"enforcementLevel": level, **properties}}` for every policy, and
+    rejects unknown policies, unknown levels and properties that break a policy's schema.
+    """
+    from google.protobuf import json_format
+
+    file_config = dict(file_config or {})
+    policies = {policy.name: policy for policy in info.policies}
+    all_level = file_config.pop("all", None)
+    if all_level is not None and all_level not in LEVEL_VALUES:
+        raise ConfigError(f"unknown enforcement level {all_level!r}", file=source, field="all")
+    for name in file_config:
+        if name not in policies:
+            raise ConfigError(f"no policy named {name!r} in pack {info.name!r}", file=source, field=name)
+    resolved: dict[str, dict[str, Any]] = {}
+    for name, policy in policies.items():
+        schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}
+        properties: dict[str, Any] = {
+            key: spec["default"] for key, spec in schema.get("properties", {}).items() if "default" in spec
+        }
+        level = LEVEL_NAMES[policy.enforcementLevel]
+        if name in info.initialConfig:
+            initial = info.initialConfig[name]
+            level = LEVEL_NAMES[initial.enforcementLevel] if initial.enforcementLevel else level
+            properties.update(json_format.MessageToDict(initial.properties))
+        if all_level is not None:
+            level = all_level
+        entry = file_config.get(name)
+        if isinstance(entry, str):
+            entry = {"enforcementLevel": entry}
+        if entry is not None:
+            if not isinstance(entry, Mapping):
+                raise ConfigError("expected an enforcement level or a mapping", file=source, field=name)
+            entry = dict(entry)
+            level = entry.pop("enforcementLevel", level)
+            properties.update(entry)
+        if level not in LEVEL_VALUES:
+            raise ConfigError(f"unknown enforcement level {level!r}", file=source, field=f"{name}.enforcementLevel")
+        if schema.get("properties"):
+            validator = jsonschema.Draft7Validator({"type": "object", **schema})
+            for error in validator.iter_errors(properties):
+                where = ".".join(str(p) for p in error.absolute_path) or "(properties)"
+                raise ConfigError(error.message, file=source, field=f"{name}.{where}")
+        resolved[name] = {"enforcementLevel": level, **properties}
+    return resolved
+
+
+class PolicyAnalyzer:
+    """A running policy pack, driven over gRPC as the engine drives it."""
+
+    def __init__(
+        self,
+        policy_config: Mapping[str, Any] | None = None,
+        *,
+        pack_dir: Path = PACK_DIR,
+        config_source: str = "policy config",
+        stack_tags: Mapping[str, str] | None = None,
+    ) -> None:
+        self.pack_dir = pack_dir
+        self.file_config = policy_config
+        self.config_source = config_source
+        self.stack_tags = dict(stack_tags or {})
+        self.process: subprocess.Popen[bytes] | None = None
+        self.channel: grpc.Channel | None = None
+        self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self.info: analyzer_pb2.AnalyzerInfo | None = None
+        self.resolved_config: dict[str, dict[str, Any]] = {}
+
+    def __enter__(self) -> PolicyAnalyzer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, str(self.pack_dir / "__main__.py")],
+            cwd=self.pack_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+        assert self.process.stdout is not None
+        first_line = self.process.stdout.readline().decode().strip()
+        if not first_line.isdigit():
+            self.process.kill()
+            _, err = self.process.communicate(timeout=10)
+            tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise AnalyzerError(f"policy pack {self.pack_dir} did not start: {tail[0]}")
+        try:
+            self._connect(first_line)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _connect(self, port: str) -> None:
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(self.channel).result(timeout=30)
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        self.resolved_config = resolve_policy_config(self.info, self.file_config, source=self.config_source)
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, entry in self.resolved_config.items():
+            properties = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+            request.policyConfig[name].CopyFrom(analyzer_pb2.PolicyConfig(
+                enforcementLevel=LEVEL_VALUES[entry["enforcementLevel"]], properties=_struct(properties)))
+        self.stub.Configure(request)
+        if self.stack_tags:
+            self.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(tags=self.stack_tags))
+
+    def stop(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            for stream in (self.process.stdout, self.process.stderr):
+                if stream is not None:
+                    stream.close()
+            self.process = None
+
+    @property
+    def policies(self) -> list[dict[str, Any]]:
+        """The pack's policies as the engine sees them (name, description, level, type)."""
+        assert self.info is not None
+        return [
+            {
+                "name": p.name,
+                "description": p.description,
+                "enforcementLevel": self.resolved_config.get(p.name, {}).get(
+                    "enforcementLevel", LEVEL_NAMES[p.enforcementLevel]),
+                "type": "stack" if p.policy_type == analyzer_pb2.PolicyType.POLICY_TYPE_STACK else "resource",
+                "remediationSteps": p.remediation_steps,
+            }
+            for p in self.info.policies
+        ]
+
+    def _request(self, resource: Any) -> analyzer_pb2.AnalyzeRequest:
+        return analyzer_pb2.AnalyzeRequest(
+            type=_field(resource, "type"), properties=_struct(_field(resource, "props")),
+            urn=_field(resource, "urn"), name=_field(resource, "name"), options=_resource_options(resource),
+        )
+
+    def analyze(self, resource: Any) -> list[dict[str, Any]]:
+        """`Analyze` one resource; returns its diagnostics."""
+        assert self.stub is not None
+        return _diagnostics(self.stub.Analyze(self._request(resource)), _field(resource, "urn"))
+
+    def analyze_many(self, resources: Iterable[Any], *, window: int = 64) -> list[dict[str, Any]]:
+        """`Analyze` every resource, several requests in flight as the engine does."""
+        assert self.stub is not None
+        requests = [self._request(resource) for resource in resources]
+        responses: list[analyzer_pb2.AnalyzeResponse] = []
+        for start in range(0, len(requests), window):
+            in_flight = [self.stub.Analyze.future(request) for request in requests[start:start + window]]
+            responses.extend(future.result() for future in in_flight)
+        found: list[dict[str, Any]] = []
+        for request, response in zip(requests, responses, strict=True):
+            found.extend(_diagnostics(response, request.urn))
+        return found
+
+    def analyze_stack(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
+        """`AnalyzeStack` over all resources; returns the stack policies' diagnostics."""
+        assert self.stub is not None
+        request = analyzer_pb2.AnalyzeStackRequest()
+        for resource in resources:
+            options = _field(resource, "options") or {}
+            request.resources.append(analyzer_pb2.AnalyzerResource(
+                type=_field(resource, "type"), properties=_struct(_field(resource, "props")),
+                urn=_field(resource, "urn"), name=_field(resource, "name"), options=_resource_options(resource),
+                parent=_field(resource, "parent") or "", dependencies=list(options.get("dependsOn") or []),
+            ))
+        return _diagnostics(self.stub.AnalyzeStack(request))
+
+
+def load_policy_config(path: Path) -> dict[str, Any]:
+    """Read a `--policy-pack-config` JSON file (absent file: no overrides)."""
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"malformed JSON ({exc.msg})", file=path, field=f"line {exc.lineno}") from None
+    if not isinstance(document, dict):
+        raise ConfigError("expected a JSON object of policy names", file=path, field="(document)")
+    return document
+
+
+__all__ = ["AnalyzerError", "PolicyAnalyzer", "load_policy_config", "resolve_policy_config"]
