@@ -6,9 +6,8 @@ place that maps errors to exit codes (bad input 2, policy violation 1, tool fail
 
 from __future__ import annotations
 
-import sys
+import os
 from collections.abc import Callable
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -26,13 +25,24 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """reliability-stack: offline preview, SLO compiler, images, release gate and SRE tools."""
+
+
 def run_guarded(action: Callable[[], int | None]) -> None:
     """Run a command body; turn product errors into one-line messages and exit codes."""
     try:
         code = action() or 0
     except ReliabilityStackError as exc:
-        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True)
         raise typer.Exit(exc.exit_code) from None
+    except Exception as exc:  # a bug: say so in one line; the traceback is one variable away
+        if os.environ.get("RELSTACK_DEBUG"):
+            raise
+        stderr.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (set RELSTACK_DEBUG=1 for the "
+                     "traceback)", highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
     raise typer.Exit(code)
 
 
@@ -42,11 +52,6 @@ def _register() -> None:
 
     for register in groups.REGISTRARS:
         register(app)
-
-
-def main(argv: list[str] | None = None) -> Any:
-    _register()
-    return app(args=argv if argv is not None else sys.argv[1:])
 
 
 _register()

@@ -165,9 +165,10 @@ def capture_program(
 
 
 def _is_provider_warning(filename: str) -> bool:
-    # Deprecations from provider SDKs or from our own code concern the program; the
-    # Pulumi SDK's own internals (event-loop plumbing) do not.
-    return "pulumi_aws" in filename or "pulumi_kubernetes" in filename or "site-packages" not in filename
+    # Provider SDKs warn about deprecated resources and properties through the engine log
+    # (collected separately) and emit import-time noise as Python warnings; of the latter
+    # only our own code's deprecations concern the program.
+    return "site-packages" not in filename
 
 
 class _EngineLog:

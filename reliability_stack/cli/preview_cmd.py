@@ -1,0 +1,79 @@
+"""`relstack preview`: the offline preview of a stack."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from reliability_stack.cli.main import run_guarded
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    sarif = "sarif"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def render(plan: dict, output_format: OutputFormat) -> str:
+    from reliability_stack.preview import render as renderers
+
+    if output_format is OutputFormat.text:
+        return renderers.render_text(plan)
+    if output_format is OutputFormat.markdown:
+        return renderers.render_markdown(plan)
+    if output_format is OutputFormat.sarif:
+        import json
+
+        from reliability_stack.preview.sarif import to_sarif
+
+        return json.dumps(to_sarif(plan), indent=2) + "\n"
+    return renderers.render_json(plan)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def preview(
+        stack: str = typer.Option(..., "--stack", "-s", help="Stack name (stacks/Pulumi.<stack>.yaml)."),
+        output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+        project_dir: Path | None = typer.Option(None, "--project-dir", help="Folder with Pulumi.yaml (default: cwd)."),
+    ) -> None:
+        """Run the stack program offline under the Pulumi mock runtime and check it against the policy pack.
+
+        Exit 0 when clean, 1 when a mandatory policy is violated, 2 on bad input.
+        """
+        from reliability_stack.preview.engine import find_project_root, run_preview
+
+        def body() -> int:
+            progress = Console(stderr=True)
+            root = find_project_root(project_dir)
+            with progress.status(f"previewing stack {stack}…") as status:
+                result = run_preview(stack, root=root, progress=lambda message: status.update(f"{stack}: {message}…"))
+            report = render(result.plan, output_format)
+            if output is not None:
+                write_atomically(output, report)
+                progress.print(f"wrote {output_format.value} report to {output}")
+            else:
+                typer.echo(report, nl=False)
+            return result.exit_code
+
+        run_guarded(body)

@@ -1,0 +1,182 @@
+"""The offline preview: config → stack program under mocks → policy pack over gRPC → plan.
+
+This is what `relstack preview` runs. It does what `pulumi preview --policy-pack policies`
+does, with the engine replaced by the SDK's mock runtime: the program, the components and
+the policy pack are the real ones.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reliability_stack.config import (
+    PROJECT,
+    StackConfig,
+    load_stack_config,
+    read_stack_file,
+    stack_file,
+)
+from reliability_stack.errors import ConfigError, InputError, ReliabilityStackError
+from reliability_stack.preview.summary import counts_by_type, stateful_gaps
+
+Progress = Callable[[str], None]
+
+
+class ProgramError(ReliabilityStackError):
+    """The stack program failed for a reason that is not bad input (a bug): exit 3."""
+
+    exit_code = 3
+
+
+@dataclass
+class PreviewResult:
+    """The plan (the JSON document of the design notes) and what the reports need beside it."""
+
+    plan: dict[str, Any]
+    config: StackConfig
+    mandatory_violations: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.mandatory_violations else 0
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The folder holding Pulumi.yaml: from `start` (default: cwd) upwards, else this checkout."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "Pulumi.yaml").is_file():
+        return checkout
+    raise ConfigError("no Pulumi.yaml found in this folder or above", field="--project-dir")
+
+
+def read_project(root: Path) -> dict[str, Any]:
+    path = root / "Pulumi.yaml"
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"malformed YAML ({getattr(exc, 'problem', exc)})", file=path, field="(document)") from None
+    if not isinstance(document, dict) or not document.get("name"):
+        raise ConfigError("the project file needs a name", file=path, field="name")
+    return document
+
+
+def load_slo_plans(root: Path, config: StackConfig) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
+    """Load every SLO file the stack's services name; return the SLOs, their plan entries, warnings."""
+    from reliability_stack.slo.loaders import load_slo_file
+    from reliability_stack.slo.plan import alert_plan
+
+    source = str(stack_file(root, config.stack).relative_to(root))
+    slos: list[Any] = []
+    plans: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for s_index, service in enumerate(config.services):
+        for f_index, relative in enumerate(service.slos):
+            path = root / relative
+            if not path.is_file():
+                raise ConfigError(f"SLO file {relative!r} does not exist", file=source,
+                                  field=f"{PROJECT}:services[{s_index}].slos[{f_index}]")
+            loaded = load_slo_file(path)
+            warnings.extend(loaded.warnings)
+            for slo in loaded.slos:
+                slos.append(slo)
+                plans.append(alert_plan(slo))
+    return slos, plans, warnings
+
+
+def _monitoring_cost(slos: list[Any], plans: list[dict[str, Any]]) -> None:
+    try:
+        from reliability_stack.slo.cloudwatch_cost import monthly_cost_usd
+    except ModuleNotFoundError:
+        return
+    for slo, plan in zip(slos, plans, strict=True):
+        plan["monthlyCostUsd"] = round(monthly_cost_usd(slo), 2)
+
+
+def run_program(root: Path, project: str, stack: str, config_values: dict[str, Any]) -> Any:
+    """Run the project's real stack program (`__main__.py`) under the mock runtime."""
+    from reliability_stack.preview.capture import capture_program
+
+    main = root / "__main__.py"
+
+    def program() -> None:
+        sys.path.insert(0, str(root))
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        finally:
+            sys.path.remove(str(root))
+
+    try:
+        return capture_program(program, stack=stack, project=project, config=config_values)
+    except InputError:
+        raise
+    except ReliabilityStackError:
+        raise
+    except Exception as exc:  # a bug in the program or a component, not bad input
+        raise ProgramError(f"the stack program failed: {type(exc).__name__}: {exc}") from exc
+
+
+def evaluate_policies(root: Path, stack: str, resources: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
+    """Serve `policies/` as the analyzer and evaluate every resource and the stack."""
+    from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config
+
+    config_path = root / "stacks" / f"policy-config.{stack}.json"
+    policy_config = load_policy_config(config_path)
+    source = str(config_path.relative_to(root))
+    with PolicyAnalyzer(policy_config, pack_dir=root / "policies", config_source=source) as analyzer:
+        violations = analyzer.analyze_many(resources)
+        violations.extend(analyzer.analyze_stack(resources))
+        policies = analyzer.policies
+        pack = analyzer.info.name if analyzer.info else "policies"
+    violations.sort(key=lambda v: (v["enforcementLevel"] != "mandatory", v["policy"], v["urn"]))
+    return {"pack": pack, "policyCount": len(policies), "violations": violations}, policies
+
+
+def run_preview(stack: str, *, root: Path | None = None, progress: Progress | None = None) -> PreviewResult:
+    """Everything `relstack preview` does before rendering."""
+    step = progress or (lambda _message: None)
+    root = root or find_project_root()
+    project = str(read_project(root)["name"])
+    step("validating stack config")
+    config = load_stack_config(root, stack)
+    slos, slo_plans, warnings = load_slo_plans(root, config)
+    _monitoring_cost(slos, slo_plans)
+    step("running the stack program under the mock runtime")
+    captured = run_program(root, project, stack, read_stack_file(root, stack))
+    resources = [resource.to_plan() for resource in captured.resources]
+    step(f"evaluating {len(resources)} resources against the policy pack")
+    policies, policy_list = evaluate_policies(root, stack, resources)
+    stateful_count, gaps = stateful_gaps(resources)
+    mandatory = sum(1 for v in policies["violations"] if v["enforcementLevel"] == "mandatory")
+    plan = {
+        "stack": stack,
+        "project": project,
+        "resources": resources,
+        "policies": policies,
+        "slos": slo_plans,
+        "summary": {
+            "resourceCount": len(resources),
+            "componentCount": sum(1 for r in captured.resources if not r.custom),
+            "byType": [{"type": t, "count": n} for t, n in counts_by_type(resources)],
+            "statefulResources": stateful_count,
+            "statefulUnprotected": [{"urn": g.urn, "type": g.type, "missing": list(g.missing)} for g in gaps],
+            "mandatoryViolations": mandatory,
+            "advisoryViolations": sum(1 for v in policies["violations"] if v["enforcementLevel"] == "advisory"),
+            "policies": policy_list,
+        },
+        "outputs": captured.exports,
+        "warnings": warnings + captured.warnings,
+    }
+    return PreviewResult(plan=plan, config=config, mandatory_violations=mandatory,
+                         warnings=warnings + captured.warnings)
