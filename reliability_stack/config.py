@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from reliability_stack.errors import ConfigError
 
@@ -50,11 +50,13 @@ class ScalingConfig(_Model):
     max_size: int = Field(default=9, ge=1)
     target_cpu_percent: float = Field(default=50.0, gt=0, le=90)
 
-    @model_validator(mode="after")
-    def _max_above_min(self) -> ScalingConfig:
-        if self.max_size <= self.min_size:
+    @field_validator("max_size")
+    @classmethod
+    def _max_above_min(cls, max_size: int, info: ValidationInfo) -> int:
+        min_size = info.data.get("min_size")
+        if min_size is not None and max_size <= min_size:
             raise ValueError("max_size must be greater than min_size, or the group can never scale out")
-        return self
+        return max_size
 
 
 class CacheConfig(_Model):
@@ -123,9 +125,11 @@ class StackConfig(_Model):
 
     @field_validator("regions")
     @classmethod
-    def _distinct_regions(cls, regions: list[str]) -> list[str]:
+    def _distinct_regions(cls, regions: list[str], info: ValidationInfo) -> list[str]:
         if len(set(regions)) != len(regions):
             raise ValueError("regions must be distinct")
+        if info.data.get("environment") == "prod" and len(regions) < 2:
+            raise ValueError("a prod stack needs two or more regions (regional failover)")
         return regions
 
     @field_validator("services")
@@ -136,12 +140,6 @@ class StackConfig(_Model):
         if duplicates:
             raise ValueError(f"duplicate service names: {', '.join(duplicates)}")
         return services
-
-    @model_validator(mode="after")
-    def _prod_is_multi_region(self) -> StackConfig:
-        if self.environment == "prod" and len(self.regions) < 2:
-            raise ValueError("a prod stack needs two or more regions (regional failover)")
-        return self
 
     @property
     def primary_region(self) -> str:
