@@ -1,0 +1,195 @@
+"""Benchmarks (`make bench`): ratios against baselines measured in the same run.
+
+1. preview/floor: the full offline preview of `prod` (config, stack program with its
+   components, policy pack over gRPC, text rendering) against the floor: the same provider
+   resources declared directly with the pulumi-aws / pulumi-kubernetes classes under the
+   same mocks, with no components, no policy and no rendering.
+2. scaling: preview time with 50 services against 5 (generated stack configs).
+3. analyzer throughput: resources per second through `Analyze` on the gRPC analyzer, and
+   the pack's start-up time.
+
+Each figure is the median of several runs after a warm-up; machines are noisy, so only
+ratios are compared with targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config  # noqa: E402
+from reliability_stack.preview.capture import CapturedResource, capture_program  # noqa: E402
+from reliability_stack.preview.engine import run_preview  # noqa: E402
+from reliability_stack.preview.render import render_text  # noqa: E402
+
+TARGETS = {"preview/floor": 1.25, "scaling 50/5": 11.0, "analyzer resources/s": 2000.0}
+
+
+def _median_seconds(action: Callable[[], Any], repeats: int) -> float:
+    action()  # warm-up: module imports and caches are not what we measure
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def _provider_class(type_token: str) -> Any:
+    """The SDK class for a type token, e.g. aws:lb/loadBalancer:LoadBalancer -> pulumi_aws.lb.LoadBalancer."""
+    package, module_path, class_name = type_token.split(":")
+    root = {"aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes"}[package]
+    if package == "kubernetes":
+        group, version = module_path.split("/")
+        module_name = f"{root}.{group.split('.')[0].replace('-', '_')}.{version}"
+    else:
+        module_name = f"{root}.{module_path.split('/')[0]}"
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def _python_names(cls: Any) -> dict[str, str]:
+    """The args class's map from engine (camelCase) names to Python keyword names."""
+    from pulumi import _types
+
+    args_class = getattr(importlib.import_module(cls.__module__), f"{cls.__name__}Args", None)
+    if args_class is None:
+        return {}
+    return {engine: python for python, engine in _types.input_type_py_to_pulumi_names(args_class).items()}
+
+
+def floor_program(resources: list[CapturedResource]) -> tuple[Callable[[], None], int]:
+    """A program declaring the same custom resources directly; returns it and the fallback count."""
+    plans: list[tuple[Any, str, dict[str, Any]]] = []
+    fallbacks = 0
+    for index, resource in enumerate(r for r in resources if r.custom and not r.type.startswith("pulumi:providers")):
+        name = f"{resource.name}-{index}"
+        try:
+            cls = _provider_class(resource.type)
+            names = _python_names(cls)
+            kwargs = {names[key]: value for key, value in resource.props.items()} if names else None
+        except (ImportError, AttributeError, KeyError, ValueError):
+            kwargs = None
+        if kwargs is None:
+            fallbacks += 1
+            plans.append((None, name, resource.props | {"__type": resource.type}))
+        else:
+            plans.append((cls, name, kwargs))
+
+    def program() -> None:
+        for cls, name, kwargs in plans:
+            if cls is None:
+                props = dict(kwargs)
+                pulumi.CustomResource(props.pop("__type"), name, props)
+            else:
+                cls(name, **kwargs)
+
+    return program, fallbacks
+
+
+def _stack_config(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def _scaled_project(base_stack: str, services: int, folder: Path) -> Path:
+    """A project folder sharing this repo's program and pack, with a stack of N services."""
+    for name in ("Pulumi.yaml", "__main__.py", "policies", "slos", "images", "components"):
+        if (ROOT / name).exists():
+            (folder / name).symlink_to(ROOT / name)
+    (folder / "stacks").mkdir()
+    config = _stack_config(base_stack)
+    template = config["reliability-stack:services"][0]
+    generated = []
+    for i in range(services):
+        service = copy.deepcopy(template)
+        service["name"] = f"{template['name']}-{i}"
+        service["domain"] = f"{service['name']}.{template['hosted_zone']}"
+        generated.append(service)
+    config["reliability-stack:services"] = generated
+    stack = f"bench{services}"
+    (folder / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    policy = ROOT / "stacks" / f"policy-config.{base_stack}.json"
+    if policy.exists():
+        (folder / "stacks" / f"policy-config.{stack}.json").symlink_to(policy)
+    return folder
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--stack", default="prod")
+    args = parser.parse_args()
+    console = Console()
+    rows: list[tuple[str, str, str, str]] = []
+
+    # 1. preview against the floor
+    def full_preview() -> None:
+        result = run_preview(args.stack, root=ROOT)
+        render_text(result.plan)
+
+    captured = capture_program(
+        lambda: __import__("runpy").run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        stack=args.stack, config=_stack_config(args.stack))
+    program, fallbacks = floor_program(captured.resources)
+    custom_count = sum(1 for r in captured.resources if r.custom)
+    preview_s = _median_seconds(full_preview, args.repeats)
+    floor_s = _median_seconds(lambda: capture_program(program, stack="floor",
+                                                      config=_stack_config(args.stack)), args.repeats)
+    ratio = preview_s / floor_s
+    rows.append(("preview/floor", f"{ratio:.2f}", f"≤ {TARGETS['preview/floor']}",
+                 f"preview {preview_s:.2f} s, floor {floor_s:.2f} s ({custom_count} provider resources, "
+                 f"{fallbacks} declared generically)"))
+
+    # 2. scaling with services
+    timings = {}
+    for services in (5, 50):
+        with tempfile.TemporaryDirectory() as folder:
+            project = _scaled_project(args.stack, services, Path(folder))
+            timings[services] = _median_seconds(lambda p=project, n=services: run_preview(f"bench{n}", root=p),
+                                                max(1, args.repeats // 2))
+    scaling = timings[50] / timings[5]
+    rows.append(("scaling 50/5", f"{scaling:.2f}", f"≤ {TARGETS['scaling 50/5']}",
+                 f"5 services {timings[5]:.2f} s, 50 services {timings[50]:.2f} s (10× the services)"))
+
+    # 3. analyzer throughput and start-up
+    resources = [r.to_plan() for r in captured.resources]
+    batch = (resources * (2000 // max(1, len(resources)) + 1))[:max(2000, len(resources))]
+    config = load_policy_config(ROOT / "stacks" / f"policy-config.{args.stack}.json")
+    starts = []
+    for _ in range(3):
+        start = time.perf_counter()
+        with PolicyAnalyzer(config, pack_dir=ROOT / "policies") as analyzer:
+            starts.append(time.perf_counter() - start)
+            seconds = _median_seconds(lambda a=analyzer: a.analyze_many(batch), args.repeats)
+            stack_seconds = _median_seconds(lambda a=analyzer: a.analyze_stack(resources), args.repeats)
+    throughput = len(batch) / seconds
+    rows.append(("analyzer resources/s", f"{throughput:.0f}", f"≥ {TARGETS['analyzer resources/s']:.0f}",
+                 f"{len(batch)} Analyze calls in {seconds:.2f} s; AnalyzeStack of {len(resources)} in "
+                 f"{stack_seconds * 1000:.0f} ms; pack start-up {statistics.median(starts) * 1000:.0f} ms"))
+
+    table = Table(title=f"reliability-stack benchmarks (stack {args.stack}, median of {args.repeats})")
+    for column in ("measure", "value", "target", "detail"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
