@@ -71,6 +71,16 @@ def _type_outputs(type_token: str, name: str, region: str, inputs: dict[str, Any
     return {}
 
 
+# Services whose ARNs carry the bare name, without a resource-type segment.
+_BARE_NAME_ARNS = {"sns", "sqs"}
+
+
+def _arn(service: str, region: str, resource_kind: str, resource_id: str) -> str:
+    if service in _BARE_NAME_ARNS:
+        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource_id}"
+    return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource_kind}/{resource_id}"
+
+
 def _id_for(type_token: str, name: str) -> str:
     h = _short_hash(type_token, name)
     service = _service_of(type_token) if type_token.startswith("aws:") else ""
@@ -100,7 +110,7 @@ class RealisticMocks(pulumi.runtime.Mocks):
             region = str(inputs.get("region") or self.default_region)
             service = _service_of(type_token)
             resource_kind = type_token.rsplit(":", 1)[-1].lower()
-            state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource_kind}/{resource_id}")
+            state.setdefault("arn", _arn(service, region, resource_kind, resource_id))
             state.setdefault("region", region)
             state.setdefault("name", inputs.get("name") or inputs.get("namePrefix", "") + resource_id)
             state.update({k: v for k, v in _type_outputs(type_token, args.name, region, inputs).items()
@@ -112,15 +122,20 @@ class RealisticMocks(pulumi.runtime.Mocks):
             state["metadata"] = metadata
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         region = str(args.args.get("region") or self.default_region)
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{region}{suffix}" for suffix in "abc"]
-            return {"names": names, "zoneIds": [f"use1-az{i}" for i in (1, 2, 4)], "id": region}, None
+            return {"names": names, "zoneIds": [f"use1-az{i}" for i in (1, 2, 4)], "id": region}, []
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": region, "region": region, "id": region}, None
+            return {"name": region, "region": region, "id": region}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview", "id": ACCOUNT_ID}, None
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview", "id": ACCOUNT_ID}, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
-        return {}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if args.token == "aws:route53/getZone:getZone":
+            name = str(args.args.get("name") or "example.com").rstrip(".")
+            zone_id = f"Z{_short_hash('zone', name).upper()}"
+            return {"zoneId": zone_id, "id": zone_id, "name": name,
+                    "nameServers": [f"ns-{i}.awsdns-00.org" for i in range(4)]}, []
+        return {}, []

@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -71,7 +72,10 @@ def _tree(plan: dict[str, Any]) -> Tree:
     root = Tree(f"[bold]{plan['project']}[/] / [bold cyan]{plan['stack']}[/]")
 
     def add(node: Tree, parent: str | None) -> None:
-        for resource in sorted(by_parent.get(parent, []), key=lambda r: (r["type"], r["name"])):
+        # Components first, then provider resources, each by name.
+        ordered = sorted(by_parent.get(parent, []),
+                         key=lambda r: (not r["type"].startswith(COMPONENT_PREFIX), r["type"], r["name"]))
+        for resource in ordered:
             is_component = resource["type"].startswith(COMPONENT_PREFIX)
             protect = " [yellow]🔒 protect[/]" if resource["options"].get("protect") else ""
             label = (f"[bold magenta]{resource['type']}[/] {resource['name']}" if is_component
@@ -83,13 +87,13 @@ def _tree(plan: dict[str, Any]) -> Tree:
     return root
 
 
-def render_text(plan: dict[str, Any], *, width: int = 120) -> str:
+def render_text(plan: dict[str, Any], *, width: int = 140) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None, soft_wrap=False)
     summary = plan["summary"]
     console.print(_tree(plan))
 
-    types = Table(title="Resources by type", show_lines=False)
+    types = Table(title="Resources by type", box=box.SIMPLE_HEAD, pad_edge=False)
     types.add_column("type")
     types.add_column("count", justify="right")
     for entry in summary["byType"]:
@@ -111,19 +115,19 @@ def render_text(plan: dict[str, Any], *, width: int = 120) -> str:
                           highlight=False, markup=False)
 
     if plan["slos"]:
-        slos = Table(title="SLOs and burn-rate alerts")
-        for column in ("service", "slo", "objective", "window", "budget", "alert", "burn", "threshold",
-                       "budget used", "detect (100% outage)", "cost/month"):
-            slos.add_column(column)
+        slos = Table(title="SLOs and burn-rate alerts", box=box.SIMPLE_HEAD, pad_edge=False)
+        for column in ("SLO", "objective", "budget", "alert", "burn", "threshold", "budget used",
+                       "detects outage", "$/month"):
+            slos.add_column(column, no_wrap=True)
         for slo in plan["slos"]:
             for i, alert in enumerate(slo["alerts"]):
                 first = i == 0
                 slos.add_row(
-                    slo["service"] if first else "", slo["name"] if first else "",
-                    f"{slo['objective']}%" if first else "", slo["window"] if first else "",
+                    f"{slo['service']}/{slo['name']}" if first else "",
+                    f"{slo['objective']}% / {slo['window']}" if first else "",
                     f"{slo['errorBudget']['minutes']:.1f} min" if first else "",
                     f"{alert['severity']} {alert['longWindow']}/{alert['shortWindow']}",
-                    f"{alert['burnRate']:g}x", f"{alert['threshold']:.4%}", f"{alert['budgetConsumed']:.1%}",
+                    f"{alert['burnRate']:g}x", f"{alert['threshold']:.3%}", f"{alert['budgetConsumed']:.1%}",
                     _seconds(alert.get("detectionTimeFullOutage")),
                     f"${slo['monthlyCostUsd']:.2f}" if first and "monthlyCostUsd" in slo else "",
                 )

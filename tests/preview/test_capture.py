@@ -89,3 +89,18 @@ def test_each_run_starts_from_an_empty_stack():
     assert [r.name for r in first.resources] == ["a"]
     assert [r.name for r in second.resources] == ["b"]
     assert props_like(second.resources[0].urn, "urn:pulumi:two::reliability-stack::pulumi:pulumi:Stack$aws:sqs/queue:Queue::b")
+
+
+def test_data_source_calls_answer_like_aws():
+    def program() -> None:
+        zones = aws.get_availability_zones_output(state="available")
+        zone = aws.route53.get_zone_output(name="example.com")
+        identity = aws.get_caller_identity_output()
+        pulumi.export("azs", zones.names)
+        pulumi.export("zone", zone.zone_id)
+        pulumi.export("account", identity.account_id)
+
+    captured = capture_program(program, config={"aws:region": "eu-west-1"})
+    assert captured.exports["azs"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert captured.exports["zone"].startswith("Z")
+    assert captured.exports["account"] == "123456789012"

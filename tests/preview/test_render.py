@@ -57,7 +57,7 @@ def test_text_shows_the_tree_violations_by_level_and_slos():
     assert re.search(r"mandatory: 1 violation", text)
     assert "[rds-multi-az] aws:Cluster checkout-aurora: only one instance" in text
     assert "[alarm-actions] stack: no ticket topic" in text
-    assert "14.4x" in text and "52 s" in text
+    assert "14.4x" in text and "52 s" in text and "checkout/availability" in text
     assert "blocked" in text
 
 
