@@ -57,8 +57,20 @@ def _type_outputs(type_token: str, name: str, region: str, inputs: dict[str, Any
         return {"defaultSecurityGroupId": f"sg-{h}", "mainRouteTableId": f"rtb-{h}"}
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
         return {"latestVersion": 1, "defaultVersion": 1}
-    if type_token == "aws:route53/healthCheck:HealthCheck":
-        return {}
+    if type_token == "aws:s3/bucket:Bucket":
+        bucket = inputs.get("bucket") or f"{name}-{h}"
+        return {"bucket": bucket, "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+                "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"}
+    if type_token == "aws:appconfig/application:Application":
+        return {"applicationId": h[:7]}
+    if type_token == "aws:appconfig/environment:Environment":
+        return {"environmentId": f"e{h[:6]}"}
+    if type_token == "aws:appconfig/configurationProfile:ConfigurationProfile":
+        return {"configurationProfileId": f"p{h[:6]}"}
+    if type_token == "aws:appconfig/hostedConfigurationVersion:HostedConfigurationVersion":
+        return {"versionNumber": 1}
+    if type_token == "aws:cloudwatch/queryDefinition:QueryDefinition":
+        return {"queryDefinitionId": f"{h}-{h[:4]}-{h[4:8]}"}
     if type_token == "aws:acm/certificate:Certificate":
         return {
             "domainValidationOptions": [{
@@ -75,9 +87,11 @@ def _type_outputs(type_token: str, name: str, region: str, inputs: dict[str, Any
 _BARE_NAME_ARNS = {"sns", "sqs"}
 
 
-def _arn(service: str, region: str, resource_kind: str, resource_id: str) -> str:
+def _arn(service: str, region: str, resource_kind: str, resource_id: str, type_token: str = "") -> str:
     if service in _BARE_NAME_ARNS:
         return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource_id}"
+    if type_token == "aws:cloudwatch/logGroup:LogGroup":
+        return f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{resource_id}"
     return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource_kind}/{resource_id}"
 
 
@@ -110,7 +124,10 @@ class RealisticMocks(pulumi.runtime.Mocks):
             region = str(inputs.get("region") or self.default_region)
             service = _service_of(type_token)
             resource_kind = type_token.rsplit(":", 1)[-1].lower()
-            state.setdefault("arn", _arn(service, region, resource_kind, resource_id))
+            resource_name = str(inputs.get("name") or resource_id)
+            state.setdefault("arn", _arn(service, region, resource_kind,
+                                         resource_name if service in _BARE_NAME_ARNS or type_token.endswith(":LogGroup")
+                                         else resource_id, type_token))
             state.setdefault("region", region)
             state.setdefault("name", inputs.get("name") or inputs.get("namePrefix", "") + resource_id)
             state.update({k: v for k, v in _type_outputs(type_token, args.name, region, inputs).items()
