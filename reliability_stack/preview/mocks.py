@@ -51,6 +51,8 @@ def _type_outputs(type_token: str, name: str, region: str, inputs: dict[str, Any
             "primaryEndpointAddress": f"master.{name}.{h}.{region[:4]}.cache.amazonaws.com",
             "readerEndpointAddress": f"replica.{name}.{h}.{region[:4]}.cache.amazonaws.com",
         }
+    if type_token == "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup":
+        return {"globalReplicationGroupId": f"ldgnf-{inputs.get('globalReplicationGroupIdSuffix', name)}"}
     if type_token == "aws:sqs/queue:Queue":
         return {"url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{inputs.get('name', name)}"}
     if type_token == "aws:ec2/vpc:Vpc":
