@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +14,7 @@ from rich.console import Console
 from reliability_stack.cli.main import run_guarded
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
@@ -52,10 +53,10 @@ def render(plan: dict, output_format: OutputFormat) -> str:
 def register(app: typer.Typer) -> None:
     @app.command()
     def preview(
-        stack: str = typer.Option(..., "--stack", "-s", help="Stack name (stacks/Pulumi.<stack>.yaml)."),
-        output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
-        project_dir: Path | None = typer.Option(None, "--project-dir", help="Folder with Pulumi.yaml (default: cwd)."),
+        stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name (stacks/Pulumi.<stack>.yaml).")],
+        output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.text,
+        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here, not stdout.")] = None,
+        project_dir: Annotated[Path | None, typer.Option("--project-dir", help="Folder with Pulumi.yaml.")] = None,
     ) -> None:
         """Run the stack program offline under the Pulumi mock runtime and check it against the policy pack.
 
