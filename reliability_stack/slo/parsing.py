@@ -1,0 +1,150 @@
+"""Shared plumbing of the three spec loaders: reading YAML documents, pydantic field types
+for durations and thresholds, and turning validation errors into one `SpecError` that
+names the file and the field path (`slos[1].sli.latency.threshold`)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from reliability_stack.errors import SpecError
+from reliability_stack.slo.durations import parse_duration
+
+
+class SpecModel(BaseModel):
+    """Base of the parse models: unknown keys are errors (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _duration(value: Any) -> int:
+    return parse_duration(value)
+
+
+def _latency_seconds(value: Any) -> float:
+    """`300ms`, `0.3s`, `1s` or a bare number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a latency like 300ms or 0.3s, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*", str(value))
+        if not match:
+            raise ValueError(f"expected a latency like 300ms or 0.3s, got {value!r}")
+        seconds = float(match.group(1)) / (1000.0 if match.group(2) == "ms" else 1.0)
+    if seconds <= 0:
+        raise ValueError(f"a latency threshold must be positive, got {value!r}")
+    return seconds
+
+
+def _percent(value: Any) -> float:
+    """`2%` or `2` -> 2.0 (percent)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a percentage, got {value!r}")
+    text = str(value).strip()
+    if text.endswith("%"):
+        text = text[:-1]
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"expected a percentage like 2% or 99.9, got {value!r}") from None
+
+
+Duration = Annotated[int, BeforeValidator(_duration)]
+"""Seconds, written in the spec as `5m`, `1h`, `28d`."""
+LatencySeconds = Annotated[float, BeforeValidator(_latency_seconds)]
+"""Seconds, written in the spec as `300ms` or `0.3s`."""
+Percent = Annotated[float, BeforeValidator(_percent)]
+
+
+def join_path(loc: Sequence[Any]) -> str:
+    """Pydantic's error location as a field path: ('slos', 1, 'sli') -> `slos[1].sli`."""
+    out = ""
+    for item in loc:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        else:
+            out += ("." if out else "") + str(item)
+    return out
+
+
+def spec_error_from(exc: ValidationError, file: str, prefix: str = "") -> SpecError:
+    """The first pydantic error as a SpecError naming file and field path."""
+    errors = exc.errors()
+    # A typo shows up as an unknown key plus a missing one; the unknown key is the useful report.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = [part for part in first["loc"] if not _is_union_tag(part)]
+    path = join_path(loc)
+    if prefix:
+        path = f"{prefix}.{path}" if path and not path.startswith("[") else f"{prefix}{path}"
+    message = first["msg"]
+    for noise in ("Value error, ", "Assertion failed, "):
+        if message.startswith(noise):
+            message = message[len(noise):]
+    if first["type"] == "extra_forbidden":
+        missing = [e["loc"][-1] for e in errors if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]]
+        close = difflib.get_close_matches(str(first["loc"][-1]), [str(m) for m in missing], n=1)
+        message = f"unknown field (did you mean {close[0]!r}?)" if close else "unknown field"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    return SpecError(message, file=file, field=path or "document")
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the union member's type name to locations (e.g. 'function-after[...]'); drop it.
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float"})
+
+
+def read_documents(path: Path) -> list[Any]:
+    """Every YAML document of a spec file (OpenSLO files may hold several)."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such file", file=file) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read ({exc.strerror})", file=file) from None
+    try:
+        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "document"
+        raise SpecError(f"malformed YAML ({getattr(exc, 'problem', None) or exc})", file=file, field=where) from None
+    if not documents:
+        raise SpecError("empty spec file", file=file)
+    for index, document in enumerate(documents):
+        if not isinstance(document, dict):
+            where = f"documents[{index}]" if len(documents) > 1 else "document"
+            raise SpecError("expected a mapping", file=file, field=where)
+    return documents
+
+
+@dataclass(frozen=True)
+class FieldLocator:
+    """Maps model field names of one SLO (`objective`, `tiers[1].short`, ...) to where they
+    were written in the spec file, so semantic validation can name the spec's field path.
+
+    `fields` maps a model-field prefix to a spec path; the longest matching prefix wins
+    and the rest of the key is appended (`tiers` -> `slos[0].tiers` turns `tiers[1].short`
+    into `slos[0].tiers[1].short`). `opaque` prefixes map to a path as a whole (for values
+    that have no place of their own in the file, e.g. default tiers or an annotation).
+    Unknown keys fall back to `default`.
+    """
+
+    default: str
+    fields: dict[str, str] = field(default_factory=dict)
+    opaque: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, key: str) -> str:
+        candidates = [(p, v, True) for p, v in self.fields.items()] + [(p, v, False) for p, v in self.opaque.items()]
+        for prefix, path, append in sorted(candidates, key=lambda c: len(c[0]), reverse=True):
+            if key == prefix or key.startswith(prefix + ".") or key.startswith(prefix + "["):
+                return path + key[len(prefix):] if append else path
+        return self.default
