@@ -1,0 +1,1 @@
+"""The reliability-stack CrossGuard policy pack: rules by resource family, their registry and docs."""

@@ -1,0 +1,342 @@
+"""Read-only views over what the analyzer hands a policy: props, options, and the stack.
+
+Props come wrapped in the SDK's unknown-checking proxy; every read here goes through it,
+so an unknown value raises `UnknownValueError` instead of looking like a missing one.
+Numbers arrive as floats (`7` is `7.0`) and keys are the engine's camelCase inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy.proxy import UnknownValueError
+
+
+def unknown_skips() -> contextlib.AbstractContextManager[None]:
+    """Skip the rest of a block whose values are unknown during preview (tri-state: unknown passes)."""
+    return contextlib.suppress(UnknownValueError)
+
+
+def matching(candidates: Iterable[Any], predicate: Callable[[Any], bool]) -> tuple[list[Any], bool]:
+    """Candidates for which `predicate` holds, and whether some candidate could not be read.
+
+    Rules that conclude from absence ("no PDB selects this workload") must not conclude
+    anything when a candidate's values are unknown during preview: check the flag.
+    """
+    found, uncertain = [], False
+    for candidate in candidates:
+        try:
+            if predicate(candidate):
+                found.append(candidate)
+        except UnknownValueError:
+            uncertain = True
+    return found, uncertain
+
+
+def dig(value: Any, *path: str | int, default: Any = None) -> Any:
+    """Follow `path` through mappings and sequences; `default` when a step is missing or null."""
+    for step in path:
+        if value is None:
+            return default
+        if isinstance(step, int):
+            if isinstance(value, str) or not isinstance(value, Sequence) or not -len(value) <= step < len(value):
+                return default
+            value = value[step]
+        else:
+            if not isinstance(value, Mapping):
+                return default
+            value = value.get(step)
+    return default if value is None else value
+
+
+def items(value: Any) -> list[Any]:
+    """A list-valued prop as a list (empty when absent)."""
+    if value is None or isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        return []
+    return [value[i] for i in range(len(value))]
+
+
+def number(value: Any) -> float | None:
+    """A numeric prop as float (the wire has no ints); numeric strings count, anything else is None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def fmt(value: Any) -> str:
+    """Render a number the way a user wrote it (`7`, not `7.0`)."""
+    n = number(value)
+    if n is None:
+        return repr(value)
+    return str(int(n)) if n.is_integer() else f"{n:g}"
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def is_false(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.lower() == "false")
+
+
+def json_prop(value: Any) -> Any:
+    """Props such as SQS `redrivePolicy` are JSON strings; decode them (None when not JSON)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def plain(value: Any) -> Any:
+    """Deep copy out of the proxy (raises on unknowns), for comparisons between structures."""
+    if isinstance(value, Mapping):
+        return {key: plain(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [plain(value[i]) for i in range(len(value))]
+    return value
+
+
+def tags_of(props: Mapping[str, Any]) -> dict[str, str]:
+    """AWS tags as a dict; accepts the map form and the ASG list form ({key, value})."""
+    tags = dig(props, "tags")
+    if isinstance(tags, Mapping):
+        return {str(k): str(tags[k]) for k in tags}
+    result: dict[str, str] = {}
+    for tag in items(tags):
+        key = dig(tag, "key")
+        if key is not None:
+            result[str(key)] = str(dig(tag, "value", default=""))
+    return result
+
+
+class ResourceView:
+    """One resource: type, name, URN, props (proxied) and the options the analyzer sees."""
+
+    __slots__ = ("type", "name", "urn", "props", "protect", "ignore_changes", "delete_before_replace",
+                 "parent", "dependencies", "provider")
+
+    def __init__(self, type_: str, name: str, urn: str, props: Mapping[str, Any], *, protect: bool = False,
+                 ignore_changes: Iterable[str] = (), delete_before_replace: bool | None = None,
+                 parent: str | None = None, dependencies: Iterable[str] = (), provider: str | None = None) -> None:
+        self.type = type_
+        self.name = name
+        self.urn = urn
+        self.props = props
+        self.protect = bool(protect)
+        self.ignore_changes = tuple(ignore_changes)
+        self.delete_before_replace = delete_before_replace
+        self.parent = parent
+        self.dependencies = frozenset(dependencies)
+        self.provider = provider
+
+    @classmethod
+    def from_args(cls, args: Any) -> ResourceView:
+        """From `ResourceValidationArgs`."""
+        opts = args.opts
+        return cls(args.resource_type, args.name, args.urn, args.props, protect=opts.protect,
+                   ignore_changes=opts.ignore_changes, delete_before_replace=opts.delete_before_replace,
+                   parent=opts.parent, provider=args.provider.urn if args.provider is not None else None)
+
+    @classmethod
+    def from_policy_resource(cls, resource: Any) -> ResourceView:
+        """From a stack policy's `PolicyResource`."""
+        opts = resource.opts
+        deps = {d.urn for d in resource.dependencies}
+        for prop_deps in resource.property_dependencies.values():
+            deps.update(d.urn for d in prop_deps)
+        parent = resource.parent.urn if resource.parent is not None else opts.parent
+        return cls(resource.resource_type, resource.name, resource.urn, resource.props, protect=opts.protect,
+                   ignore_changes=opts.ignore_changes, delete_before_replace=opts.delete_before_replace,
+                   parent=parent, dependencies=deps,
+                   provider=resource.provider.urn if resource.provider is not None else None)
+
+    def get(self, *path: str | int, default: Any = None) -> Any:
+        return dig(self.props, *path, default=default)
+
+    def identifiers(self) -> set[str]:
+        """Strings other resources may use to refer to this one (ARN, id, name, URL, DNS name)."""
+        found = set()
+        with unknown_skips():
+            for key in ("arn", "id", "name", "url", "dnsName", "domainName", "clusterIdentifier",
+                        "replicationGroupId", "bucket", "alarmName", "fqdn"):
+                value = self.props.get(key) if isinstance(self.props, Mapping) else None
+                if isinstance(value, str) and len(value) >= 3:
+                    found.add(value)
+        return found
+
+    def __repr__(self) -> str:
+        return f"ResourceView({self.type}, {self.name})"
+
+
+_SHARED: contextvars.ContextVar[tuple[tuple[int, ...], StackView] | None] = contextvars.ContextVar(
+    "shared_stack_view", default=None)
+
+
+def _last_segment(value: str) -> str:
+    return value.replace(":", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+class StackView:
+    """All resources of the stack, indexed by type and URN, with link resolution."""
+
+    def __init__(self, resources: Iterable[ResourceView]) -> None:
+        self.resources = list(resources)
+        self.by_urn = {r.urn: r for r in self.resources}
+        self._by_type: dict[str, list[ResourceView]] = {}
+        for r in self.resources:
+            self._by_type.setdefault(r.type, []).append(r)
+
+    @classmethod
+    def from_args(cls, args: Any) -> StackView:
+        """The view of a stack policy's resources, shared by the stack policies of one request.
+
+        The analyzer hands each stack policy its own `PolicyResource` list over the same
+        decoded props; keyed on those props' identities (held by the cached view, so the ids
+        stay unique), the view is built once per `AnalyzeStack` instead of once per policy.
+        """
+        key = tuple(id(r.props) for r in args.resources)
+        cached = _SHARED.get()
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        view = cls(ResourceView.from_policy_resource(r) for r in args.resources)
+        _SHARED.set((key, view))
+        return view
+
+    def of_type(self, *types: str) -> list[ResourceView]:
+        found: list[ResourceView] = []
+        for t in types:
+            found.extend(self._by_type.get(t, ()))
+        return found
+
+    def ancestors(self, resource: ResourceView) -> Iterator[ResourceView]:
+        seen = set()
+        parent = resource.parent
+        while parent and parent in self.by_urn and parent not in seen:
+            seen.add(parent)
+            yield self.by_urn[parent]
+            parent = self.by_urn[parent].parent
+
+    def descendants(self, component: ResourceView) -> list[ResourceView]:
+        return [r for r in self.resources if any(a.urn == component.urn for a in self.ancestors(r))]
+
+    def closest(self, owner: ResourceView, found: list[ResourceView], candidates: list[ResourceView]
+                ) -> list[ResourceView]:
+        """Of the resources `found` for `owner` among `candidates`, the ones that really belong to it.
+
+        Same provider (cluster, account/region) when known; and when `owner`'s parent component
+        declares candidates of its own, only those: a service's PDB in one region does not cover
+        its twin in another region that has the same namespace, name and labels.
+        """
+        if owner.provider is not None:
+            found = [f for f in found if f.provider in (None, owner.provider)]
+        if owner.parent is not None and any(c.parent == owner.parent for c in candidates):
+            return [f for f in found if f.parent == owner.parent]
+        return found
+
+    def same_component(self, a: ResourceView, b: ResourceView) -> bool:
+        """Both declared under the same parent component (siblings, or one under the other's parent)."""
+        return a.parent is not None and a.parent == b.parent
+
+    def resolve(self, value: Any, candidates: Sequence[ResourceView], *, owner: ResourceView | None = None
+                ) -> ResourceView | None:
+        """The candidate a reference value (ARN, id, name, URL, DNS name) points at, if any.
+
+        Exact identifiers win; then a dependency of `owner`; then the candidate whose name the
+        value's last segment starts with (auto-named physical names start with the logical name).
+        """
+        if not isinstance(value, str) or not value:
+            return None
+        segment = _last_segment(value)
+        for c in candidates:
+            ids = c.identifiers()
+            if value in ids or segment in ids or any(_last_segment(i) == segment for i in ids):
+                return c
+        if owner is not None:
+            linked = [c for c in candidates if c.urn in owner.dependencies]
+            if len(linked) == 1:
+                return linked[0]
+        best: ResourceView | None = None
+        for c in candidates:
+            if (segment == c.name or segment.startswith(c.name + "-")) and (best is None
+                                                                           or len(c.name) > len(best.name)):
+                best = c
+        return best
+
+
+# --- Kubernetes ---------------------------------------------------------------
+
+WORKLOAD_TYPES = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:apps/v1:ReplicaSet",
+    "kubernetes:core/v1:Pod",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+)
+SCALABLE_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet",
+                  "kubernetes:apps/v1:ReplicaSet")
+
+
+def pod_template(resource: ResourceView) -> Mapping[str, Any]:
+    """The pod template (metadata + spec) of a workload; a bare Pod is its own template."""
+    if resource.type.endswith(":Pod"):
+        return resource.props
+    if resource.type.endswith(":CronJob"):
+        return resource.get("spec", "jobTemplate", "spec", "template", default={})
+    return resource.get("spec", "template", default={})
+
+
+def pod_spec(resource: ResourceView) -> Mapping[str, Any]:
+    return dig(pod_template(resource), "spec", default={})
+
+
+def containers(resource: ResourceView, *, init: bool = False) -> list[Mapping[str, Any]]:
+    spec = pod_spec(resource)
+    found = items(dig(spec, "containers"))
+    if init:
+        found += items(dig(spec, "initContainers"))
+    return found
+
+
+def k8s_name(resource: ResourceView) -> str:
+    return str(resource.get("metadata", "name", default=resource.name))
+
+
+def k8s_namespace(resource: ResourceView) -> str:
+    return str(resource.get("metadata", "namespace", default="default"))
+
+
+def template_labels(resource: ResourceView) -> dict[str, str]:
+    labels = dig(pod_template(resource), "metadata", "labels", default={})
+    return {str(k): str(labels[k]) for k in labels}
+
+
+def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
+    """A LabelSelector (matchLabels + matchExpressions) against a label set; empty selects all."""
+    match_labels = dig(selector, "matchLabels", default={})
+    for key in match_labels:
+        if labels.get(str(key)) != str(match_labels[key]):
+            return False
+    for expr in items(dig(selector, "matchExpressions")):
+        key, op = str(dig(expr, "key")), str(dig(expr, "operator"))
+        values = {str(v) for v in items(dig(expr, "values"))}
+        present = key in labels
+        if (op == "In" and (not present or labels[key] not in values)) or (
+                op == "NotIn" and present and labels[key] in values) or (
+                op == "Exists" and not present) or (op == "DoesNotExist" and present):
+            return False
+    return True

@@ -1,0 +1,81 @@
+"""The type-dispatching servicer answers exactly as the SDK's servicer does, only cheaper."""
+
+from __future__ import annotations
+
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from reliability_stack.policies.pack import PACK_NAME, build_policies, initial_config
+from reliability_stack.policies.servicer import TypeDispatchingServicer
+from tests.policies.corpus import MUTATIONS, good_stack, mutate
+
+
+def _request(resource) -> analyzer_pb2.AnalyzeRequest:
+    props = struct_pb2.Struct()
+    props.update(resource["props"])
+    options = analyzer_pb2.AnalyzerResourceOptions(protect=resource["options"]["protect"],
+                                                   ignoreChanges=resource["options"]["ignoreChanges"])
+    return analyzer_pb2.AnalyzeRequest(type=resource["type"], properties=props, urn=resource["urn"],
+                                       name=resource["name"], options=options)
+
+
+def _answers(servicer, requests):
+    return [sorted((d.policyName, d.enforcementLevel, d.message) for d in servicer.Analyze(r, None).diagnostics)
+            for r in requests]
+
+
+def _configure(servicer, levels):
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, level in levels.items():
+        request.policyConfig[name].CopyFrom(analyzer_pb2.PolicyConfig(enforcementLevel=level))
+    servicer.Configure(request, None)
+
+
+def test_dispatch_gives_the_sdk_servicers_answers():
+    args = (PACK_NAME, "0.0.1", build_policies(), EnforcementLevel.ADVISORY, initial_config())
+    plain, dispatching = _PolicyAnalyzerServicer(*args), TypeDispatchingServicer(*args)
+    first_per_policy = {m.policy: m for m in reversed(MUTATIONS) if not m.path.startswith("@")}.values()
+    resources = good_stack() + [mutate(good_stack(), m)[1] for m in first_per_policy]
+    requests = [_request(r) for r in resources]
+    expected = _answers(plain, requests)
+    assert sum(map(len, expected)) > len(first_per_policy) // 2, "the corpus should produce diagnostics"
+    assert _answers(dispatching, requests) == expected
+    # Configure after the per-type servicers exist reaches them too.
+    levels = {"k8s-workload-probes": analyzer_pb2.DISABLED, "aws-rds-multi-az": analyzer_pb2.ADVISORY}
+    _configure(plain, levels)
+    _configure(dispatching, levels)
+    assert _answers(dispatching, requests) == _answers(plain, requests)
+
+
+def _stack_request(resources) -> analyzer_pb2.AnalyzeStackRequest:
+    request = analyzer_pb2.AnalyzeStackRequest()
+    for resource in resources:
+        single = _request(resource)
+        request.resources.append(analyzer_pb2.AnalyzerResource(
+            type=single.type, properties=single.properties, urn=single.urn, name=single.name,
+            options=single.options, parent=resource["parent"] or "",
+            dependencies=resource["options"]["dependsOn"]))
+    return request
+
+
+def test_stack_analysis_matches_the_sdk_servicer():
+    args = (PACK_NAME, "0.0.1", build_policies(), EnforcementLevel.ADVISORY, initial_config())
+    plain, dispatching = _PolicyAnalyzerServicer(*args), TypeDispatchingServicer(*args)
+    stacks = [good_stack()] + [mutate(good_stack(), m)[0] for m in MUTATIONS
+                               if m.policy in ("k8s-pdb-coverage", "slo-burn-rate-alarms", "aws-nat-per-az")]
+    for resources in stacks:
+        request = _stack_request(resources)
+        expected = sorted((d.policyName, d.urn, d.message) for d in plain.AnalyzeStack(request, None).diagnostics)
+        got = sorted((d.policyName, d.urn, d.message) for d in dispatching.AnalyzeStack(request, None).diagnostics)
+        assert got == expected
+
+
+def test_a_type_no_policy_applies_to_costs_nothing():
+    args = (PACK_NAME, "0.0.1", build_policies(), EnforcementLevel.ADVISORY, initial_config())
+    dispatching = TypeDispatchingServicer(*args)
+    request = _request({"type": "aws:iam/role:Role", "name": "r", "urn": "urn:r", "props": {"name": "r"},
+                        "options": {"protect": False, "ignoreChanges": []}})
+    assert list(dispatching.Analyze(request, None).diagnostics) == []
+    assert dispatching._by_type["aws:iam/role:Role"] is None  # noqa: SLF001 - the dispatch table itself
