@@ -7,6 +7,7 @@ is reported the same way on both paths: file and field, never a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -76,6 +77,35 @@ class DatabaseConfig(_Model):
     instance_class: str = "db.r6g.large"
     instances_per_region: int = Field(default=2, ge=1)
     backup_retention_days: int = Field(default=14, ge=1, le=35)
+    master_password_secret: str | None = Field(
+        default=None, min_length=1,
+        description="Secrets Manager secret (primary region) holding the master password of a multi-region "
+                    "Aurora database; single-region clusters keep theirs in Secrets Manager themselves")
+
+
+class TrafficConfig(_Model):
+    """Listener weights between the blue and green target groups (blue/green and canary releases)."""
+
+    blue: int = Field(default=100, ge=0, le=999)
+    green: int = Field(default=0, ge=0, le=999)
+    green_image: str | None = Field(
+        default=None, min_length=1, validate_default=True,
+        description="logical image (images lock) of the green fleet during a blue/green release (platform ec2)")
+
+    @field_validator("green")
+    @classmethod
+    def _some_traffic(cls, green: int, info: ValidationInfo) -> int:
+        if green == 0 and info.data.get("blue") == 0:
+            raise ValueError("at least one of blue and green needs a positive weight")
+        return green
+
+    @field_validator("green_image")
+    @classmethod
+    def _green_fleet_for_green_traffic(cls, green_image: str | None, info: ValidationInfo) -> str | None:
+        if green_image is None and info.data.get("green"):
+            raise ValueError("green traffic needs a green fleet: set green_image (a weight on an empty "
+                             "target group answers 503s)")
+        return green_image
 
 
 class KubernetesConfig(_Model):
@@ -88,6 +118,9 @@ class KubernetesConfig(_Model):
     memory_request: str = "256Mi"
     priority_class: str = "service-critical"
     ingress_host: str | None = None
+    contexts: dict[AwsRegion, str] = Field(
+        default_factory=dict,
+        description="region -> kubeconfig context of that region's cluster (required per region when multi-region)")
 
 
 class ServiceConfig(_Model):
@@ -98,6 +131,9 @@ class ServiceConfig(_Model):
     image: str = Field(min_length=1, description="logical image name from images/images.lock.json")
     domain: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
     hosted_zone: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    hosted_zone_id: str | None = Field(
+        default=None, pattern=r"^Z[A-Z0-9]{1,31}$",
+        description="id of `hosted_zone`; when absent the program looks the zone up by name")
     port: int = Field(default=8080, ge=1, le=65535)
     health_check_path: str = Field(default="/healthz", pattern=r"^/")
     runbook_url: str = Field(pattern=r"^https://")
@@ -106,10 +142,16 @@ class ServiceConfig(_Model):
     cache: CacheConfig = CacheConfig()
     database: DatabaseConfig = DatabaseConfig()
     kubernetes: KubernetesConfig = KubernetesConfig()
+    traffic: TrafficConfig = TrafficConfig()
+    vpc_cidrs: dict[AwsRegion, str] = Field(
+        default_factory=dict,
+        description="region -> VPC CIDR of the service; default 10.<8 x service index + region index>.0.0/16, "
+                    "which moves when services are reordered: pin it for long-lived stacks")
     cdn: bool = True
     waf: bool = True
     queue: bool = True
     feature_flags: bool = True
+    dns_failover: bool = Field(default=True, description="multi-region: failover records, health checks, ARC")
 
 
 class StackConfig(_Model):
@@ -120,6 +162,10 @@ class StackConfig(_Model):
     regions: list[AwsRegion] = Field(min_length=1)
     control_plane_region: AwsRegion = "us-west-2"
     availability_zones: int = Field(default=3, ge=2, le=6)
+    availability_zone_names: dict[AwsRegion, list[str]] = Field(
+        default_factory=dict,
+        description="region -> the AZs to use (as many as availability_zones); absent regions use the first "
+                    "available AZs, looked up at deployment")
     alerting: AlertRouting
     services: list[ServiceConfig] = Field(min_length=1)
 
@@ -132,6 +178,39 @@ class StackConfig(_Model):
             raise ValueError("a prod stack needs two or more regions (regional failover)")
         return regions
 
+    @field_validator("availability_zone_names")
+    @classmethod
+    def _zone_names_match(cls, names: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+        regions = info.data.get("regions") or []
+        count = info.data.get("availability_zones")
+        for region, zones in names.items():
+            if region not in regions:
+                raise ValueError(f"{region} is not one of the stack's regions")
+            if count is not None and len(zones) != count:
+                raise ValueError(f"{region}: {len(zones)} AZs listed, availability_zones is {count}")
+            if len(set(zones)) != len(zones):
+                raise ValueError(f"{region}: AZ names must be distinct")
+            wrong = [z for z in zones if not re.fullmatch(re.escape(region) + r"[a-z]", z)]
+            if wrong:
+                raise ValueError(f"{region}: {', '.join(wrong)} is not an AZ of {region}")
+        return names
+
+    @field_validator("services")
+    @classmethod
+    def _vpcs_do_not_overlap(cls, services: list[ServiceConfig]) -> list[ServiceConfig]:
+        networks: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
+        for i, service in enumerate(services):
+            for region, cidr in service.vpc_cidrs.items():
+                try:
+                    network = ipaddress.ip_network(cidr)
+                except ValueError:
+                    raise ValueError(f"services[{i}].vpc_cidrs.{region}: {cidr!r} is not a network CIDR") from None
+                clash = next((where for where, other in networks if other.overlaps(network)), None)
+                if clash:
+                    raise ValueError(f"services[{i}].vpc_cidrs.{region}: {cidr} overlaps {clash}")
+                networks.append((f"services[{i}].vpc_cidrs.{region}", network))
+        return services
+
     @field_validator("services")
     @classmethod
     def _distinct_services(cls, services: list[ServiceConfig]) -> list[ServiceConfig]:
@@ -139,6 +218,22 @@ class StackConfig(_Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"duplicate service names: {', '.join(duplicates)}")
+        return services
+
+    @field_validator("services")
+    @classmethod
+    def _multi_region_needs(cls, services: list[ServiceConfig], info: ValidationInfo) -> list[ServiceConfig]:
+        regions = info.data.get("regions") or []
+        if len(regions) < 2:
+            return services
+        for i, service in enumerate(services):
+            if service.database.engine == "aurora-postgresql" and not service.database.master_password_secret:
+                raise ValueError(f"services[{i}].database.master_password_secret is required: a multi-region "
+                                 "Aurora database cannot keep its master password in Secrets Manager itself")
+            missing = [r for r in regions if r not in service.kubernetes.contexts]
+            if service.platform == "kubernetes" and missing:
+                raise ValueError(f"services[{i}].kubernetes.contexts needs a kubeconfig context (cluster) for "
+                                 f"every region; missing {', '.join(missing)}")
         return services
 
     @property
@@ -151,7 +246,8 @@ class StackConfig(_Model):
 
 
 # The keys under the project namespace that make up StackConfig (all but `stack`).
-CONFIG_KEYS = ("environment", "regions", "control_plane_region", "availability_zones", "alerting", "services")
+CONFIG_KEYS = ("environment", "regions", "control_plane_region", "availability_zones", "availability_zone_names",
+               "alerting", "services")
 
 
 def _field_path(loc: tuple[Any, ...], namespace: str) -> str:
