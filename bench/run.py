@@ -77,7 +77,8 @@ def floor_program(resources: list[CapturedResource]) -> tuple[Callable[[], None]
     """A program declaring the same custom resources directly; returns it and the fallback count."""
     plans: list[tuple[Any, str, dict[str, Any]]] = []
     fallbacks = 0
-    for index, resource in enumerate(r for r in resources if r.custom and not r.type.startswith("pulumi:providers")):
+    custom = [r for r in resources if r.custom and not r.type.startswith("pulumi:providers")]
+    for index, resource in enumerate(custom):
         name = f"{resource.name}-{index}"
         try:
             cls = _provider_class(resource.type)
@@ -93,12 +94,17 @@ def floor_program(resources: list[CapturedResource]) -> tuple[Callable[[], None]
 
     def program() -> None:
         for cls, name, kwargs in plans:
-            if cls is None:
-                props = dict(kwargs)
-                pulumi.CustomResource(props.pop("__type"), name, props)
-            else:
-                cls(name, **kwargs)
+            if cls is not None:
+                try:
+                    cls(name, **kwargs)
+                    continue
+                except TypeError:  # an input the mocks left empty; declare it generically
+                    generic.append(name)
+            props = dict(kwargs)
+            pulumi.CustomResource(props.pop("__type", None) or _type_of[name], name, props)
 
+    generic: list[str] = []
+    _type_of = {name: r.type for name, r in zip((p[1] for p in plans), custom, strict=True)}
     return program, fallbacks
 
 
@@ -106,11 +112,22 @@ def _stack_config(stack: str) -> dict[str, Any]:
     return yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
+def _renamed_slo_file(folder: Path, path: str, service: str) -> str:
+    """A copy of an SLO spec whose SLOs belong to `service` (the program checks ownership)."""
+    spec = yaml.safe_load((ROOT / path).read_text())
+    spec["service"] = service
+    target = folder / "slos" / f"{service}-{Path(path).name}"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return str(target.relative_to(folder))
+
+
 def _scaled_project(base_stack: str, services: int, folder: Path) -> Path:
     """A project folder sharing this repo's program and pack, with a stack of N services."""
-    for name in ("Pulumi.yaml", "__main__.py", "policies", "slos", "images", "components"):
-        if (ROOT / name).exists():
-            (folder / name).symlink_to(ROOT / name)
+    for name in ("Pulumi.yaml", "policies", "images"):
+        (folder / name).symlink_to(ROOT / name)
+    # Copied, not linked: the program finds its project folder from its own path.
+    (folder / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     (folder / "stacks").mkdir()
     config = _stack_config(base_stack)
     template = config["reliability-stack:services"][0]
@@ -119,6 +136,9 @@ def _scaled_project(base_stack: str, services: int, folder: Path) -> Path:
         service = copy.deepcopy(template)
         service["name"] = f"{template['name']}-{i}"
         service["domain"] = f"{service['name']}.{template['hosted_zone']}"
+        service["slos"] = [_renamed_slo_file(folder, path, service["name"]) for path in template.get("slos", [])]
+        regions = config["reliability-stack:regions"]
+        service["vpc_cidrs"] = {region: f"10.{4 * i + r}.0.0/16" for r, region in enumerate(regions)}
         generated.append(service)
     config["reliability-stack:services"] = generated
     stack = f"bench{services}"

@@ -126,7 +126,7 @@ class ResourceView:
     """One resource: type, name, URN, props (proxied) and the options the analyzer sees."""
 
     __slots__ = ("type", "name", "urn", "props", "protect", "ignore_changes", "delete_before_replace",
-                 "parent", "dependencies", "provider")
+                 "parent", "dependencies", "provider", "_identifiers")
 
     def __init__(self, type_: str, name: str, urn: str, props: Mapping[str, Any], *, protect: bool = False,
                  ignore_changes: Iterable[str] = (), delete_before_replace: bool | None = None,
@@ -141,6 +141,7 @@ class ResourceView:
         self.parent = parent
         self.dependencies = frozenset(dependencies)
         self.provider = provider
+        self._identifiers: set[str] | None = None
 
     @classmethod
     def from_args(cls, args: Any) -> ResourceView:
@@ -168,6 +169,11 @@ class ResourceView:
 
     def identifiers(self) -> set[str]:
         """Strings other resources may use to refer to this one (ARN, id, name, URL, DNS name)."""
+        if self._identifiers is None:
+            self._identifiers = self._read_identifiers()
+        return self._identifiers
+
+    def _read_identifiers(self) -> set[str]:
         found = set()
         with unknown_skips():
             for key in ("arn", "id", "name", "url", "dnsName", "domainName", "clusterIdentifier",
@@ -198,6 +204,16 @@ class StackView:
         self._by_type: dict[str, list[ResourceView]] = {}
         for r in self.resources:
             self._by_type.setdefault(r.type, []).append(r)
+        # identifier or its last segment -> resources: `resolve` looks up instead of scanning.
+        self._by_reference: dict[str, list[ResourceView]] = {}
+        for r in self.resources:
+            for identifier in r.identifiers():
+                for key in {identifier, _last_segment(identifier)}:
+                    self._by_reference.setdefault(key, []).append(r)
+        self._children: dict[str, list[ResourceView]] = {}
+        for r in self.resources:
+            if r.parent:
+                self._children.setdefault(r.parent, []).append(r)
 
     @classmethod
     def from_args(cls, args: Any) -> StackView:
@@ -230,7 +246,18 @@ class StackView:
             parent = self.by_urn[parent].parent
 
     def descendants(self, component: ResourceView) -> list[ResourceView]:
-        return [r for r in self.resources if any(a.urn == component.urn for a in self.ancestors(r))]
+        found: list[ResourceView] = []
+        pending = list(self._children.get(component.urn, ()))
+        seen = {component.urn}
+        while pending:
+            child = pending.pop()
+            if child.urn in seen:
+                continue
+            seen.add(child.urn)
+            found.append(child)
+            pending.extend(self._children.get(child.urn, ()))
+        order = {id(r): i for i, r in enumerate(self.resources)}
+        return sorted(found, key=lambda r: order[id(r)])
 
     def closest(self, owner: ResourceView, found: list[ResourceView], candidates: list[ResourceView]
                 ) -> list[ResourceView]:
@@ -260,10 +287,10 @@ class StackView:
         if not isinstance(value, str) or not value:
             return None
         segment = _last_segment(value)
-        for c in candidates:
-            ids = c.identifiers()
-            if value in ids or segment in ids or any(_last_segment(i) == segment for i in ids):
-                return c
+        position = {id(c): i for i, c in enumerate(candidates)}
+        hits = [r for key in (value, segment) for r in self._by_reference.get(key, ()) if id(r) in position]
+        if hits:
+            return min(hits, key=lambda r: position[id(r)])
         if owner is not None:
             linked = [c for c in candidates if c.urn in owner.dependencies]
             if len(linked) == 1:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from reliability_stack.cli.main import run_guarded
+from reliability_stack.cli.exit_codes import run_guarded
 
 
 def register(app: typer.Typer) -> None:

@@ -1,20 +1,14 @@
 """`relstack`: the command line. It only wires the core and the adapters together.
 
-Each command group lives in its own module; this file assembles them and is the one
-place that maps errors to exit codes (bad input 2, policy violation 1, tool failure 3).
+Each command group lives in its own module and adds itself through `register(app)`;
+errors become exit codes in `reliability_stack.cli.exit_codes`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-
 import typer
-from rich.console import Console
 
-from reliability_stack.errors import ReliabilityStackError
-
-stderr = Console(stderr=True)
+from reliability_stack.cli import images_cmd, policies_cmd, preview_cmd, runtime_cmd, slo_cmd
 
 app = typer.Typer(
     name="relstack",
@@ -30,28 +24,5 @@ def _root() -> None:
     """reliability-stack: offline preview, SLO compiler, images, release gate and SRE tools."""
 
 
-def run_guarded(action: Callable[[], int | None]) -> None:
-    """Run a command body; turn product errors into one-line messages and exit codes."""
-    try:
-        code = action() or 0
-    except ReliabilityStackError as exc:
-        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True)
-        raise typer.Exit(exc.exit_code) from None
-    except Exception as exc:  # a bug: say so in one line; the traceback is one variable away
-        if os.environ.get("RELSTACK_DEBUG"):
-            raise
-        stderr.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (set RELSTACK_DEBUG=1 for the "
-                     "traceback)", highlight=False, soft_wrap=True)
-        raise typer.Exit(3) from None
-    raise typer.Exit(code)
-
-
-def _register() -> None:
-    # Imported here so that `relstack --help` stays fast and a broken group cannot hide the others.
-    from reliability_stack.cli import groups
-
-    for register in groups.REGISTRARS:
-        register(app)
-
-
-_register()
+for _group in (preview_cmd, slo_cmd, images_cmd, policies_cmd, runtime_cmd):
+    _group.register(app)

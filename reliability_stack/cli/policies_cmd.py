@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from reliability_stack.cli.main import run_guarded
+from reliability_stack.cli.exit_codes import run_guarded
 from reliability_stack.errors import ConfigError
 
 README = Path(__file__).resolve().parents[2] / "policies" / "README.md"

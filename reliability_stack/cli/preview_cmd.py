@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from reliability_stack.cli.main import run_guarded
+from reliability_stack.atomic_file import write_text_atomically
+from reliability_stack.cli.exit_codes import run_guarded
 
 
 class OutputFormat(StrEnum):
@@ -19,19 +18,6 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
     json = "json"
     sarif = "sarif"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def render(plan: dict, output_format: OutputFormat) -> str:
@@ -71,7 +57,7 @@ def register(app: typer.Typer) -> None:
                 result = run_preview(stack, root=root, progress=lambda message: status.update(f"{stack}: {message}…"))
             report = render(result.plan, output_format)
             if output is not None:
-                write_atomically(output, report)
+                write_text_atomically(output, report)
                 progress.print(f"wrote {output_format.value} report to {output}")
             else:
                 typer.echo(report, nl=False)

@@ -18,7 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from reliability_stack.cli.main import run_guarded
+from reliability_stack.atomic_file import write_text_atomically
+from reliability_stack.cli.exit_codes import run_guarded
 
 if TYPE_CHECKING:
     from reliability_stack.config import StackConfig
@@ -156,7 +157,6 @@ def _gate(
     aws = AwsOptions(endpoint_url, connect_timeout, read_timeout, max_attempts, retry_mode)
 
     def body() -> int:
-        from reliability_stack.cli.preview_cmd import write_atomically
         from reliability_stack.runtime.release_gate import check_override, decide
         from reliability_stack.runtime.slo_measurement import measure_slo
 
@@ -174,7 +174,7 @@ def _gate(
         console.print(table)
         console.print(decision.summary(), highlight=False, soft_wrap=True)
         if record is not None:
-            write_atomically(record, decision.record())
+            write_text_atomically(record, decision.record())
         _append_step_summary(decision.summary())
         return decision.exit_code
 

@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from reliability_stack.atomic_file import write_text_atomically
+from reliability_stack.cli.exit_codes import run_guarded
 from reliability_stack.errors import InputError
 from reliability_stack.slo import budget
 from reliability_stack.slo.durations import humanize_seconds
@@ -87,21 +89,12 @@ def _labels(pairs: list[str]) -> dict[str, str]:
     return labels
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    from reliability_stack.cli.preview_cmd import write_atomically
-
-    write_atomically(path, text)
-
-
 def _warn(loaded: LoadedSpecs, console: Console) -> None:
     for warning in loaded.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
-    # Imported here: cli.main imports every group at import time, so a top-level import would be circular.
-    from reliability_stack.cli.main import run_guarded
-
     slo_app = typer.Typer(help="Compile SLO specs into alerting rules and explain their error budgets.",
                           no_args_is_help=True)
 
@@ -128,7 +121,7 @@ def register(app: typer.Typer) -> None:
             if output is None:
                 typer.echo(text, nl=False)
             else:
-                _write_atomically(output, text)
+                write_text_atomically(output, text)
             return 0
 
         run_guarded(body)

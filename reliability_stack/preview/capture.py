@@ -90,6 +90,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.captured: list[CapturedResource] = []
+        self._urns: set[str] = set()
         self.stack_urn = ""
         self.duplicates: list[str] = []
         self._lock = threading.Lock()
@@ -113,8 +114,9 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         )
         with self._lock:
             # The engine rejects two resources with one URN; mocks do not, so we do.
-            if any(existing.urn == resource.urn for existing in self.captured):
+            if resource.urn in self._urns:
                 self.duplicates.append(resource.urn)
+            self._urns.add(resource.urn)
             self.captured.append(resource)
         return response
 

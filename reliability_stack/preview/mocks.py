@@ -53,6 +53,8 @@ def _type_outputs(type_token: str, name: str, region: str, inputs: dict[str, Any
         }
     if type_token == "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup":
         return {"globalReplicationGroupId": f"ldgnf-{inputs.get('globalReplicationGroupIdSuffix', name)}"}
+    if type_token == "aws:kms/key:Key":
+        return {"keyId": f"{h}-{h[:4]}-{h[4:8]}-{h[:4]}-{h}{h[:4]}"}
     if type_token == "aws:sqs/queue:Queue":
         return {"url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{inputs.get('name', name)}"}
     if type_token == "aws:ec2/vpc:Vpc":

@@ -8,13 +8,11 @@ never leaves a half-written or truncated chart where the previous one was.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from reliability_stack.atomic_file import replace_atomically
 from reliability_stack.errors import InputError, RuntimeToolError
 from reliability_stack.runtime.budget_status import SloStatus
 
@@ -77,13 +75,7 @@ def render_burn_down(statuses: Sequence[SloStatus], path: Path, *, stack: str) -
 
 
 def _write_atomically(figure: object, path: Path) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
     try:
-        figure.savefig(temporary, format="png")  # type: ignore[attr-defined]
-        os.replace(temporary, path)
+        replace_atomically(path, lambda temporary: figure.savefig(temporary, format="png"))  # type: ignore[attr-defined]
     except OSError as exc:
         raise RuntimeToolError(f"cannot write the chart to {path}: {exc.strerror or exc}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
