@@ -44,8 +44,9 @@ preview: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# The whole package: the pure core, the preview, the CLI and the runtime tools.
 typecheck: setup
-	$(BIN)/mypy reliability_stack/slo reliability_stack/config.py reliability_stack/errors.py reliability_stack/preview/summary.py
+	$(BIN)/mypy reliability_stack
 
 test: tools lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile

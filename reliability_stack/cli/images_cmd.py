@@ -75,8 +75,7 @@ def check(stacks: list[str], lock_file: Path | None, project_dir: Path | None) -
     table.add_column("pinned to", overflow="fold")
     table.add_column("used by")
     for name, container in sorted(lock.containers.items()):
-        users = ", ".join(used_by.get(f"containers.{name}", [])) or "-"
-        table.add_row(name, "container", container.reference, users)
+        table.add_row(name, "container", container.reference, ", ".join(used_by.get(f"containers.{name}", [])) or "-")
     for name, ami in sorted(lock.amis.items()):
         regions = ", ".join(f"{region}={ami_id}" for region, ami_id in sorted(ami.regions.items()))
         table.add_row(name, "ami", regions, ", ".join(used_by.get(f"amis.{name}", [])) or "-")

@@ -76,6 +76,29 @@ def _resource_options(resource: Any) -> analyzer_pb2.AnalyzerResourceOptions:
     return message
 
 
+def _providers(resources: Iterable[Any]) -> dict[str, Any]:
+    """Explicit provider resources among `resources`, by URN."""
+    return {_field(r, "urn"): r for r in resources if str(_field(r, "type")).startswith("pulumi:providers:")}
+
+
+def _provider_of(resource: Any, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzerProviderResource | None:
+    """The provider a resource was declared with, as the engine describes it to the analyzer.
+
+    The option holds a provider reference, `<urn>::<id>`; policies use it to tell apart,
+    e.g., two Kubernetes clusters that each run a copy of a workload.
+    """
+    reference = (_field(resource, "options") or {}).get("provider")
+    if not reference:
+        return None
+    urn = reference.rsplit("::", 1)[0]
+    provider = providers.get(urn)
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=_field(provider, "type"), properties=_struct(_field(provider, "props")),
+        urn=urn, name=_field(provider, "name"))
+
+
 def _diagnostics(response: analyzer_pb2.AnalyzeResponse, default_urn: str = "") -> list[dict[str, Any]]:
     return [
         {
@@ -229,21 +252,27 @@ class PolicyAnalyzer:
             for p in self.info.policies
         ]
 
-    def _request(self, resource: Any) -> analyzer_pb2.AnalyzeRequest:
-        return analyzer_pb2.AnalyzeRequest(
+    def _request(self, resource: Any, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
+        request = analyzer_pb2.AnalyzeRequest(
             type=_field(resource, "type"), properties=_struct(_field(resource, "props")),
             urn=_field(resource, "urn"), name=_field(resource, "name"), options=_resource_options(resource),
         )
+        provider = _provider_of(resource, providers)
+        if provider is not None:
+            request.provider.CopyFrom(provider)
+        return request
 
-    def analyze(self, resource: Any) -> list[dict[str, Any]]:
-        """`Analyze` one resource; returns its diagnostics."""
+    def analyze(self, resource: Any, providers: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """`Analyze` one resource; returns its diagnostics. `providers` maps URN to provider resource."""
         assert self.stub is not None
-        return _diagnostics(self.stub.Analyze(self._request(resource)), _field(resource, "urn"))
+        return _diagnostics(self.stub.Analyze(self._request(resource, providers or {})), _field(resource, "urn"))
 
     def analyze_many(self, resources: Iterable[Any], *, window: int = 64) -> list[dict[str, Any]]:
         """`Analyze` every resource, several requests in flight as the engine does."""
         assert self.stub is not None
-        requests = [self._request(resource) for resource in resources]
+        resources = list(resources)
+        providers = _providers(resources)
+        requests = [self._request(resource, providers) for resource in resources]
         responses: list[analyzer_pb2.AnalyzeResponse] = []
         for start in range(0, len(requests), window):
             in_flight = [self.stub.Analyze.future(request) for request in requests[start:start + window]]
@@ -257,13 +286,19 @@ class PolicyAnalyzer:
         """`AnalyzeStack` over all resources; returns the stack policies' diagnostics."""
         assert self.stub is not None
         request = analyzer_pb2.AnalyzeStackRequest()
+        resources = list(resources)
+        providers = _providers(resources)
         for resource in resources:
             options = _field(resource, "options") or {}
-            request.resources.append(analyzer_pb2.AnalyzerResource(
+            message = analyzer_pb2.AnalyzerResource(
                 type=_field(resource, "type"), properties=_struct(_field(resource, "props")),
                 urn=_field(resource, "urn"), name=_field(resource, "name"), options=_resource_options(resource),
                 parent=_field(resource, "parent") or "", dependencies=list(options.get("dependsOn") or []),
-            ))
+            )
+            provider = _provider_of(resource, providers)
+            if provider is not None:
+                message.provider.CopyFrom(provider)
+            request.resources.append(message)
         return _diagnostics(self.stub.AnalyzeStack(request))
 
 

@@ -154,6 +154,12 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview", "id": ACCOUNT_ID}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            secret = str(args.args.get("secretId") or "secret")
+            return {"secretId": secret, "secretString": f"preview-only-{_short_hash('secret', secret)}",
+                    "versionId": _short_hash("version", secret), "arn":
+                    f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{secret}-{_short_hash(secret)[:6]}",
+                    "id": secret}, []
         if args.token == "aws:route53/getZone:getZone":
             name = str(args.args.get("name") or "example.com").rstrip(".")
             zone_id = f"Z{_short_hash('zone', name).upper()}"

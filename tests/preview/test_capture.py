@@ -104,3 +104,20 @@ def test_data_source_calls_answer_like_aws():
     assert captured.exports["azs"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     assert captured.exports["zone"].startswith("Z")
     assert captured.exports["account"] == "123456789012"
+
+
+def test_the_analyzer_sees_each_resource_with_its_provider():
+    from reliability_stack.preview.analyzer import _provider_of, _providers
+
+    def program() -> None:
+        west = aws.Provider("west", region="us-west-2")
+        aws.sqs.Queue("jobs", opts=pulumi.ResourceOptions(provider=west))
+        aws.sqs.Queue("default-provider")
+
+    resources = [r.to_plan() for r in capture_program(program).resources]
+    providers = _providers(resources)
+    by_name = {r["name"]: r for r in resources}
+    message = _provider_of(by_name["jobs"], providers)
+    assert message is not None and message.name == "west" and message.type == "pulumi:providers:aws"
+    assert message.properties["region"] == "us-west-2"
+    assert _provider_of(by_name["default-provider"], providers) is None
