@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -191,12 +192,21 @@ class PolicyAnalyzer:
         self.stop()
 
     def start(self) -> None:
+        """Spawn the pack and connect to it."""
+        self.spawn()
+        self.connect()
+
+    def spawn(self) -> None:
+        """Start the pack process without waiting for it: the caller can work while it loads."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, str(self.pack_dir / "__main__.py")],
             cwd=self.pack_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         )
-        assert self.process.stdout is not None
+
+    def connect(self) -> None:
+        """Read the port the spawned pack prints, connect and configure it."""
+        assert self.process is not None and self.process.stdout is not None
         first_line = self.process.stdout.readline().decode().strip()
         if not first_line.isdigit():
             self.process.kill()
@@ -282,9 +292,24 @@ class PolicyAnalyzer:
             found.extend(_diagnostics(response, request.urn))
         return found
 
+    def open_stream(self) -> AnalysisStream:
+        """Analyze resources as they are registered, while the pack is still starting up."""
+        return AnalysisStream(self)
+
+    def analyze_all(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
+        """`AnalyzeStack` and every `Analyze`, with the stack request in flight alongside the others."""
+        assert self.stub is not None
+        resources = list(resources)
+        stack_call = self.stub.AnalyzeStack.future(self._stack_request(resources))
+        found = self.analyze_many(resources)
+        return found + _diagnostics(stack_call.result())
+
     def analyze_stack(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
         """`AnalyzeStack` over all resources; returns the stack policies' diagnostics."""
         assert self.stub is not None
+        return _diagnostics(self.stub.AnalyzeStack(self._stack_request(resources)))
+
+    def _stack_request(self, resources: Iterable[Any]) -> analyzer_pb2.AnalyzeStackRequest:
         request = analyzer_pb2.AnalyzeStackRequest()
         resources = list(resources)
         providers = _providers(resources)
@@ -299,7 +324,66 @@ class PolicyAnalyzer:
             if provider is not None:
                 message.provider.CopyFrom(provider)
             request.resources.append(message)
-        return _diagnostics(self.stub.AnalyzeStack(request))
+        return request
+
+
+class AnalysisStream:
+    """`Analyze` each resource the moment the program registers it, as the engine does.
+
+    The pack is connected on a background thread (it loads on the other core while the
+    program runs); resources registered before it is ready wait in a queue. `finish`
+    sends `AnalyzeStack` over everything and returns all diagnostics.
+    """
+
+    def __init__(self, analyzer: PolicyAnalyzer) -> None:
+        self.analyzer = analyzer
+        self._lock = threading.Lock()
+        self._pending: list[Any] = []
+        self._calls: list[tuple[str, Any]] = []
+        self._providers: dict[str, Any] = {}
+        self._ready = False
+        self._error: BaseException | None = None
+        self._connecting = threading.Thread(target=self._connect, name="policy-pack-connect", daemon=True)
+        self._connecting.start()
+
+    def _connect(self) -> None:
+        try:
+            self.analyzer.connect()
+        except BaseException as exc:  # re-raised on the caller's thread by finish()
+            self._error = exc
+            return
+        with self._lock:
+            self._ready = True
+            pending, self._pending = self._pending, []
+            for resource in pending:
+                self._send(resource)
+
+    def _send(self, resource: Any) -> None:
+        assert self.analyzer.stub is not None
+        request = self.analyzer._request(resource, self._providers)
+        self._calls.append((_field(resource, "urn"), self.analyzer.stub.Analyze.future(request)))
+
+    def submit(self, resource: Any) -> None:
+        """Queue or send `Analyze` for one registered resource."""
+        with self._lock:
+            if str(_field(resource, "type")).startswith("pulumi:providers:"):
+                self._providers[_field(resource, "urn")] = resource
+            if self._ready:
+                self._send(resource)
+            else:
+                self._pending.append(resource)
+
+    def finish(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
+        """Wait for every `Analyze`, run `AnalyzeStack`, return all diagnostics."""
+        self._connecting.join()
+        if self._error is not None:
+            raise self._error
+        assert self.analyzer.stub is not None
+        stack_call = self.analyzer.stub.AnalyzeStack.future(self.analyzer._stack_request(resources))
+        found: list[dict[str, Any]] = []
+        for urn, call in self._calls:
+            found.extend(_diagnostics(call.result(), urn))
+        return found + _diagnostics(stack_call.result())
 
 
 def load_policy_config(path: Path) -> dict[str, Any]:

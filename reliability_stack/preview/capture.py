@@ -87,8 +87,10 @@ def _plain(value: Any) -> Any:
 class CapturingMonitor(pulumi_mocks.MockMonitor):
     """A mock engine monitor that records each registration with its options."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks,
+                 on_register: Callable[[CapturedResource], None] | None = None) -> None:
         super().__init__(mocks)
+        self.on_register = on_register
         self.captured: list[CapturedResource] = []
         self._urns: set[str] = set()
         self.stack_urn = ""
@@ -118,6 +120,8 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 self.duplicates.append(resource.urn)
             self._urns.add(resource.urn)
             self.captured.append(resource)
+        if self.on_register is not None:
+            self.on_register(resource)
         return response
 
 
@@ -137,15 +141,17 @@ def capture_program(
     project: str = "reliability-stack",
     config: dict[str, Any] | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
+    on_register: Callable[[CapturedResource], None] | None = None,
 ) -> CapturedStack:
     """Run `program` under the mock runtime (not in preview mode) and return what it declared.
 
     `preview=False` so that every `apply` runs: under `preview=True`, unreturned outputs
-    stay unknown and assertions inside them pass vacuously.
+    stay unknown and assertions inside them pass vacuously. `on_register` sees each
+    resource as it is registered, as the engine's analyzers do.
     """
     config = dict(config or {})
     region = str(config.get("aws:region", "us-east-1"))
-    monitor = CapturingMonitor(mocks or RealisticMocks(default_region=region))
+    monitor = CapturingMonitor(mocks or RealisticMocks(default_region=region), on_register)
     engine_log = _EngineLog()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

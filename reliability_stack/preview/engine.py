@@ -104,7 +104,8 @@ def _monitoring_cost(slos: list[Any], plans: list[dict[str, Any]]) -> None:
         plan["monthlyCostUsd"] = round(monthly_cost_usd(slo), 2)
 
 
-def run_program(root: Path, project: str, stack: str, config_values: dict[str, Any]) -> Any:
+def run_program(root: Path, project: str, stack: str, config_values: dict[str, Any],
+                on_register: Callable[[Any], None] | None = None) -> Any:
     """Run the project's real stack program (`__main__.py`) under the mock runtime."""
     from reliability_stack.preview.capture import capture_program
 
@@ -118,7 +119,8 @@ def run_program(root: Path, project: str, stack: str, config_values: dict[str, A
             sys.path.remove(str(root))
 
     try:
-        return capture_program(program, stack=stack, project=project, config=config_values)
+        return capture_program(program, stack=stack, project=project, config=config_values,
+                               on_register=on_register)
     except InputError:
         raise
     except ReliabilityStackError:
@@ -127,20 +129,20 @@ def run_program(root: Path, project: str, stack: str, config_values: dict[str, A
         raise ProgramError(f"the stack program failed: {type(exc).__name__}: {exc}") from exc
 
 
-def evaluate_policies(root: Path, stack: str, resources: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
-    """Serve `policies/` as the analyzer and evaluate every resource and the stack."""
+def policy_analyzer(root: Path, stack: str) -> Any:
+    """The policy pack in `root/policies`, configured with the stack's `--policy-pack-config` file."""
     from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config
 
     config_path = root / "stacks" / f"policy-config.{stack}.json"
-    policy_config = load_policy_config(config_path)
-    source = str(config_path.relative_to(root))
-    with PolicyAnalyzer(policy_config, pack_dir=root / "policies", config_source=source) as analyzer:
-        violations = analyzer.analyze_many(resources)
-        violations.extend(analyzer.analyze_stack(resources))
-        policies = analyzer.policies
-        pack = analyzer.info.name if analyzer.info else "policies"
+    return PolicyAnalyzer(load_policy_config(config_path), pack_dir=root / "policies",
+                          config_source=str(config_path.relative_to(root)))
+
+
+def policy_verdict(analyzer: Any, violations: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
+    """The plan's `policies` section from the diagnostics of a finished analysis."""
     violations.sort(key=lambda v: (v["enforcementLevel"] != "mandatory", v["policy"], v["urn"]))
-    return {"pack": pack, "policyCount": len(policies), "violations": violations}, policies
+    pack = analyzer.info.name if analyzer.info else "policies"
+    return {"pack": pack, "policyCount": len(analyzer.policies), "violations": violations}, analyzer.policies
 
 
 def run_preview(stack: str, *, root: Path | None = None, progress: Progress | None = None) -> PreviewResult:
@@ -153,10 +155,18 @@ def run_preview(stack: str, *, root: Path | None = None, progress: Progress | No
     slos, slo_plans, warnings = load_slo_plans(root, config)
     _monitoring_cost(slos, slo_plans)
     step("running the stack program under the mock runtime")
-    captured = run_program(root, project, stack, read_stack_file(root, stack))
-    resources = [resource.to_plan() for resource in captured.resources]
-    step(f"evaluating {len(resources)} resources against the policy pack")
-    policies, policy_list = evaluate_policies(root, stack, resources)
+    analyzer = policy_analyzer(root, stack)
+    analyzer.spawn()  # the pack loads on the other core while the program starts
+    try:
+        # As in `pulumi preview`, each resource is analyzed as it is registered.
+        stream = analyzer.open_stream()
+        captured = run_program(root, project, stack, read_stack_file(root, stack),
+                               on_register=lambda resource: stream.submit(resource.to_plan()))
+        resources = [resource.to_plan() for resource in captured.resources]
+        step(f"evaluating {len(resources)} resources against the policy pack")
+        policies, policy_list = policy_verdict(analyzer, stream.finish(resources))
+    finally:
+        analyzer.stop()
     stateful_count, gaps = stateful_gaps(resources)
     mandatory = sum(1 for v in policies["violations"] if v["enforcementLevel"] == "mandatory")
     plan = {
