@@ -43,6 +43,9 @@ def register(app: typer.Typer) -> None:
         output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.text,
         output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here, not stdout.")] = None,
         project_dir: Annotated[Path | None, typer.Option("--project-dir", help="Folder with Pulumi.yaml.")] = None,
+        policy_pack_config: Annotated[Path | None, typer.Option(
+            "--policy-pack-config", help="Policy config JSON, as for `pulumi preview` "
+                                         "(default: stacks/policy-config.<stack>.json if present).")] = None,
     ) -> None:
         """Run the stack program offline under the Pulumi mock runtime and check it against the policy pack.
 
@@ -54,7 +57,7 @@ def register(app: typer.Typer) -> None:
             progress = Console(stderr=True)
             root = find_project_root(project_dir)
             with progress.status(f"previewing stack {stack}…") as status:
-                result = run_preview(stack, root=root, progress=lambda message: status.update(f"{stack}: {message}…"))
+                result = run_preview(stack, root=root, policy_config=policy_pack_config, progress=lambda message: status.update(f"{stack}: {message}…"))
             report = render(result.plan, output_format)
             if output is not None:
                 write_text_atomically(output, report)

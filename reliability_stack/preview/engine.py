@@ -129,13 +129,15 @@ def run_program(root: Path, project: str, stack: str, config_values: dict[str, A
         raise ProgramError(f"the stack program failed: {type(exc).__name__}: {exc}") from exc
 
 
-def policy_analyzer(root: Path, stack: str) -> Any:
-    """The policy pack in `root/policies`, configured with the stack's `--policy-pack-config` file."""
+def policy_analyzer(root: Path, stack: str, config_path: Path | None = None) -> Any:
+    """The policy pack in `root/policies`, configured like `--policy-pack-config` (default: the stack's file)."""
     from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config
 
-    config_path = root / "stacks" / f"policy-config.{stack}.json"
-    return PolicyAnalyzer(load_policy_config(config_path), pack_dir=root / "policies",
-                          config_source=str(config_path.relative_to(root)))
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError("policy config file does not exist", file=config_path, field="--policy-pack-config")
+    config_path = config_path or root / "stacks" / f"policy-config.{stack}.json"
+    source = str(config_path.relative_to(root)) if config_path.is_relative_to(root) else str(config_path)
+    return PolicyAnalyzer(load_policy_config(config_path), pack_dir=root / "policies", config_source=source)
 
 
 def policy_verdict(analyzer: Any, violations: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
@@ -145,7 +147,8 @@ def policy_verdict(analyzer: Any, violations: list[dict[str, Any]]) -> tuple[dic
     return {"pack": pack, "policyCount": len(analyzer.policies), "violations": violations}, analyzer.policies
 
 
-def run_preview(stack: str, *, root: Path | None = None, progress: Progress | None = None) -> PreviewResult:
+def run_preview(stack: str, *, root: Path | None = None, policy_config: Path | None = None,
+                progress: Progress | None = None) -> PreviewResult:
     """Everything `relstack preview` does before rendering."""
     step = progress or (lambda _message: None)
     root = root or find_project_root()
@@ -155,7 +158,7 @@ def run_preview(stack: str, *, root: Path | None = None, progress: Progress | No
     slos, slo_plans, warnings = load_slo_plans(root, config)
     _monitoring_cost(slos, slo_plans)
     step("running the stack program under the mock runtime")
-    analyzer = policy_analyzer(root, stack)
+    analyzer = policy_analyzer(root, stack, policy_config.resolve() if policy_config else None)
     analyzer.spawn()  # the pack loads on the other core while the program starts
     try:
         # As in `pulumi preview`, each resource is analyzed as it is registered.

@@ -94,3 +94,14 @@ def test_an_injected_violation_exits_1_and_names_the_policy(tmp_path):
     assert markdown.startswith("## ❌")
     assert "aws:Cluster orders" in markdown
     assert "<details open><summary><b>mandatory</b> violations" in markdown
+
+
+def test_policy_config_is_per_stack_and_prod_is_stricter_than_dev():
+    # dev's config relaxes what a short-lived stack does not need; prod's thresholds block dev.
+    relaxed = _preview("--stack", "dev", "--format", "json")
+    strict = _preview("--stack", "dev", "--format", "json", "--policy-pack-config", "stacks/policy-config.prod.json")
+    assert relaxed.returncode == 0
+    assert strict.returncode == 1
+    mandatory = {v["policy"] for v in json.loads(strict.stdout)["policies"]["violations"]
+                 if v["enforcementLevel"] == "mandatory"}
+    assert "aws-database-backups" in mandatory
