@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from reliability_stack.components.args_validation import argument_failure
+from reliability_stack.components.name_tags import NameTags
 from reliability_stack.errors import ComponentArgsError
-from reliability_stack.resource_tags import standard_tags
 
 COMPONENT = "Autoscaling"
 AMI_ID = re.compile(r"ami-[0-9a-f]{8,17}")
@@ -110,8 +111,7 @@ class AutoscalingArgs:
     """Extra tags; the stack and service tags are always added."""
 
     def validate(self) -> None:
-        def fail(argument: str, message: str) -> None:
-            raise ComponentArgsError(COMPONENT, argument, message)
+        fail = argument_failure(COMPONENT)
 
         validate_ami_id(self.ami_id)
         zones = len(self.subnet_ids)
@@ -172,10 +172,7 @@ class Autoscaling(pulumi.ComponentResource):
         region = args.region
         child = pulumi.ResourceOptions(parent=self)
 
-        base_tags = standard_tags(pulumi.get_stack(), args.service, args.tags)
-
-        def tags(suffix: str) -> dict[str, str]:
-            return {"Name": f"{name}-{suffix}", **base_tags}
+        tags = NameTags(name, args.service, args.tags)
 
         security_group = aws.ec2.SecurityGroup(f"{name}-instances", vpc_id=args.vpc_id,
                                                description=f"instances of {name}", region=region,
@@ -259,7 +256,7 @@ class Autoscaling(pulumi.ComponentResource):
         self.security_group_id = security_group.id
         self.register_outputs({"groupName": self.group_name, "launchTemplateId": self.launch_template_id})
 
-    def _instance_profile(self, name: str, tags) -> aws.iam.InstanceProfile:
+    def _instance_profile(self, name: str, tags: NameTags) -> aws.iam.InstanceProfile:
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(f"{name}-instance", tags=tags("instance"), opts=child, assume_role_policy=json.dumps({
             "Version": "2012-10-17",

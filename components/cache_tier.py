@@ -36,19 +36,20 @@ from enum import StrEnum
 import pulumi
 from pulumi_aws import cloudwatch, ec2, elasticache, vpc
 
-from reliability_stack.errors import ComponentArgsError
+from reliability_stack.components.args_validation import (
+    LOG_RETENTION_DAYS,
+    argument_failure,
+    check_identifier_prefix,
+)
 from reliability_stack.resource_tags import standard_tags
 
 COMPONENT = "CacheTier"
 TYPE_TOKEN = "reliability-stack:cache_tier:CacheTier"
-_NAME = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$")
 _EVICTION_POLICIES = ("volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random",
                       "allkeys-random", "volatile-ttl")
 # Global datastores need a current-generation node of size large or above (ElastiCache docs).
 _GLOBAL_NODE_FAMILIES = ("m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn")
 _SMALL_SIZES = ("micro", "small", "medium")
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
 PORT = 6379
 
 
@@ -150,8 +151,7 @@ class CacheTierArgs:
 
     def validate(self) -> None:
         """Raise ComponentArgsError for an impossible or unsafe combination."""
-        def fail(argument: str, message: str) -> None:
-            raise ComponentArgsError(COMPONENT, argument, message)
+        fail = argument_failure(COMPONENT)
 
         if not self.service:
             fail("service", "a service name is required")
@@ -252,9 +252,7 @@ class CacheTier(pulumi.ComponentResource):
     """Id of the global datastore (empty without one)."""
 
     def __init__(self, name: str, args: CacheTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if not _NAME.fullmatch(name):
-            raise ComponentArgsError(COMPONENT, "name", "expected 2..32 lowercase letters, digits and single "
-                                     "hyphens, starting with a letter (it prefixes ElastiCache identifiers)")
+        check_identifier_prefix(COMPONENT, name, "ElastiCache")
         args.validate()
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self._name = name

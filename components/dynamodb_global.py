@@ -27,7 +27,6 @@ Knobs that turn resilience down: `point_in_time_recovery=False`, `deletion_prote
 
 # No `from __future__ import annotations`: the component provider reads these annotations
 # at runtime to build the package schema.
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,12 +34,11 @@ from enum import StrEnum
 import pulumi
 from pulumi_aws import appautoscaling, dynamodb, kms
 
-from reliability_stack.errors import ComponentArgsError
+from reliability_stack.components.args_validation import argument_failure, check_identifier_prefix
 from reliability_stack.resource_tags import standard_tags
 
 COMPONENT = "DynamoDbGlobalTable"
 TYPE_TOKEN = "reliability-stack:dynamodb_global:DynamoDbGlobalTable"
-_NAME = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$")
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
 
@@ -114,8 +112,7 @@ class DynamoDbGlobalTableArgs:
 
     def validate(self) -> None:
         """Raise ComponentArgsError for an impossible or unsafe combination."""
-        def fail(argument: str, message: str) -> None:
-            raise ComponentArgsError(COMPONENT, argument, message)
+        fail = argument_failure(COMPONENT)
 
         if not self.service:
             fail("service", "a service name is required")
@@ -163,9 +160,7 @@ class DynamoDbGlobalTable(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DynamoDbGlobalTableArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        if not _NAME.fullmatch(name):
-            raise ComponentArgsError(COMPONENT, "name", "expected 2..32 lowercase letters, digits and single "
-                                     "hyphens, starting with a letter")
+        check_identifier_prefix(COMPONENT, name)
         args.validate()
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self._tags = tags = standard_tags(pulumi.get_stack(), args.service, args.tags)

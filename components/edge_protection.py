@@ -27,6 +27,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from reliability_stack.components.args_validation import LOG_RETENTION_DAYS
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.resource_tags import standard_tags
 
@@ -42,8 +43,6 @@ DEFAULT_MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
 )
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
 
 
 @dataclass

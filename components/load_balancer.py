@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from reliability_stack.errors import ComponentArgsError
-from reliability_stack.resource_tags import standard_tags
+from reliability_stack.components.args_validation import argument_failure
+from reliability_stack.components.name_tags import NameTags
 
 COMPONENT = "LoadBalancer"
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -121,8 +121,7 @@ class LoadBalancerArgs:
     """Extra tags; the stack and service tags are always added."""
 
     def validate(self) -> None:
-        def fail(argument: str, message: str) -> None:
-            raise ComponentArgsError(COMPONENT, argument, message)
+        fail = argument_failure(COMPONENT)
 
         if len(self.subnet_ids) < 2:
             fail("subnet_ids", "an ALB needs subnets in at least 2 AZs")
@@ -230,10 +229,7 @@ class LoadBalancer(pulumi.ComponentResource):
         region = args.region
         child = pulumi.ResourceOptions(parent=self)
 
-        base_tags = standard_tags(pulumi.get_stack(), args.service, args.tags)
-
-        def tags(suffix: str) -> dict[str, str]:
-            return {"Name": f"{name}-{suffix}", **base_tags}
+        tags = NameTags(name, args.service, args.tags)
 
         security_group = self._security_group(name, args, tags)
         certificate_arn = args.certificate_arn or dns_validated_certificate(
@@ -306,7 +302,7 @@ class LoadBalancer(pulumi.ComponentResource):
             "alarmNames": pulumi.Output.all(*self.alarm_names),
         })
 
-    def _security_group(self, name: str, args: LoadBalancerArgs, tags) -> aws.ec2.SecurityGroup:
+    def _security_group(self, name: str, args: LoadBalancerArgs, tags: NameTags) -> aws.ec2.SecurityGroup:
         child = pulumi.ResourceOptions(parent=self)
         group = aws.ec2.SecurityGroup(f"{name}-alb", vpc_id=args.vpc_id, description=f"ALB of {name}",
                                       region=args.region, tags=tags("alb"), opts=child)
@@ -322,7 +318,7 @@ class LoadBalancer(pulumi.ComponentResource):
             region=args.region, tags=tags("alb-to-targets"), opts=child)
         return group
 
-    def _access_log_bucket(self, name: str, args: LoadBalancerArgs, tags):
+    def _access_log_bucket(self, name: str, args: LoadBalancerArgs, tags: NameTags):
         region = args.region
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(f"{name}-access-logs", force_destroy=False, region=region,
@@ -360,7 +356,7 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership, public_block]))
         return bucket, policy
 
-    def _target_group(self, name: str, color: str, args: LoadBalancerArgs, tags) -> aws.lb.TargetGroup:
+    def _target_group(self, name: str, color: str, args: LoadBalancerArgs, tags: NameTags) -> aws.lb.TargetGroup:
         check = args.health_check
         # Least outstanding requests and slow start exclude each other.
         algorithm = "round_robin" if args.slow_start_seconds else "least_outstanding_requests"
@@ -377,7 +373,7 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self))
 
     def _alarms(self, name: str, args: LoadBalancerArgs, alb: aws.lb.LoadBalancer,
-                groups: dict[str, aws.lb.TargetGroup], tags) -> list[aws.cloudwatch.MetricAlarm]:
+                groups: dict[str, aws.lb.TargetGroup], tags: NameTags) -> list[aws.cloudwatch.MetricAlarm]:
         child = pulumi.ResourceOptions(parent=self)
         actions = list(args.alarm_actions)
 

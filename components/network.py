@@ -29,16 +29,15 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from reliability_stack.components.args_validation import LOG_RETENTION_DAYS
+from reliability_stack.components.name_tags import NameTags
 from reliability_stack.errors import ComponentArgsError
-from reliability_stack.resource_tags import standard_tags
 
 COMPONENT = "Network"
 # Each subnet is the VPC prefix + 4 bits: 16 slots, public subnets take 0..5, private 8..13.
 _SUBNET_EXTRA_BITS = 4
 _PRIVATE_OFFSET = 8
 MAX_AZS = 6
-FLOW_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                           2557, 2922, 3288, 3653)
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ class NetworkArgs:
             raise ComponentArgsError(COMPONENT, "cidr_block", f"not a network CIDR: {exc}") from None
         if network.version != 4 or not 16 <= network.prefixlen <= 24:
             raise ComponentArgsError(COMPONENT, "cidr_block", "expected an IPv4 CIDR with a prefix from /16 to /24")
-        if self.flow_log_retention_days not in FLOW_LOG_RETENTION_DAYS:
+        if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
             raise ComponentArgsError(COMPONENT, "flow_log_retention_days",
                                      f"{self.flow_log_retention_days} is not a CloudWatch Logs retention value")
 
@@ -129,10 +128,7 @@ class Network(pulumi.ComponentResource):
         region = args.region
         child = pulumi.ResourceOptions(parent=self)
 
-        base_tags = standard_tags(pulumi.get_stack(), args.service, args.tags)
-
-        def tags(suffix: str) -> dict[str, str]:
-            return {"Name": f"{name}-{suffix}", **base_tags}
+        tags = NameTags(name, args.service, args.tags)
 
         zone_names = self._zone_names(region, args)
 
@@ -209,7 +205,7 @@ class Network(pulumi.ComponentResource):
 
         return available.names.apply(first)
 
-    def _flow_logs(self, name: str, region: str, vpc: aws.ec2.Vpc, args: NetworkArgs, tags) -> None:
+    def _flow_logs(self, name: str, region: str, vpc: aws.ec2.Vpc, args: NetworkArgs, tags: NameTags) -> None:
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs", retention_in_days=args.flow_log_retention_days, region=region,
             tags=tags("flow-logs"), opts=pulumi.ResourceOptions(parent=self, protect=args.protect))

@@ -27,14 +27,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from reliability_stack.components.args_validation import LOG_RETENTION_DAYS
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.resource_tags import standard_tags
 
 TYPE_TOKEN = "reliability-stack:observability:Observability"
 COMPONENT = "Observability"
 
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
 INSIGHTS_FIELD = re.compile(r"^@?[A-Za-z_][A-Za-z0-9_.]*$")
 LOG_STREAM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 

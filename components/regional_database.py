@@ -42,14 +42,13 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_aws import ec2, iam, kms, rds, vpc
 
-from reliability_stack.errors import ComponentArgsError
+from reliability_stack.components.args_validation import argument_failure, check_identifier_prefix
 from reliability_stack.resource_tags import standard_tags
 
 COMPONENT = "RegionalDatabase"
 TYPE_TOKEN = "reliability-stack:regional_database:RegionalDatabase"
 ENGINE = "aurora-postgresql"
 PORT = 5432
-_NAME = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$")
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 MIN_BACKUP_RETENTION_DAYS = 7
@@ -124,8 +123,7 @@ class RegionalDatabaseArgs:
 
     def validate(self) -> None:
         """Raise ComponentArgsError for an impossible or unsafe combination."""
-        def fail(argument: str, message: str) -> None:
-            raise ComponentArgsError(COMPONENT, argument, message)
+        fail = argument_failure(COMPONENT)
 
         if not self.service:
             fail("service", "a service name is required")
@@ -181,9 +179,7 @@ class RegionalDatabase(pulumi.ComponentResource):
     """Global cluster identifier (empty for a single-region database)."""
 
     def __init__(self, name: str, args: RegionalDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if not _NAME.fullmatch(name):
-            raise ComponentArgsError(COMPONENT, "name", "expected 2..32 lowercase letters, digits and single "
-                                     "hyphens, starting with a letter (it prefixes RDS identifiers)")
+        check_identifier_prefix(COMPONENT, name, "RDS")
         args.validate()
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self._name = name

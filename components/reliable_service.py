@@ -37,6 +37,7 @@ import pulumi
 import pulumi_aws as aws
 
 from reliability_stack.components.alert_routing import AlertRouting, AlertRoutingArgs
+from reliability_stack.components.args_validation import argument_failure
 from reliability_stack.components.autoscaling import Autoscaling, AutoscalingArgs
 from reliability_stack.components.cache_tier import CacheSecondaryRegion, CacheTier, CacheTierArgs
 from reliability_stack.components.cdn import Cdn, CdnArgs, CdnOrigin
@@ -185,8 +186,7 @@ class ReliableServiceArgs:
         return self.vpc_cidrs.get(region) or f"10.{self.regions.index(region)}.0.0/16"
 
     def validate(self) -> None:
-        def fail(argument: str, message: str) -> None:
-            raise ComponentArgsError(COMPONENT, argument, message)
+        fail = argument_failure(COMPONENT)
 
         if not self.service:
             fail("service", "a service name is required")

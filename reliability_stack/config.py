@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from reliability_stack.errors import ConfigError
+from reliability_stack.validation_errors import error_message, field_path
 
 PROJECT = "reliability-stack"
 STACKS_DIR = "stacks"
@@ -250,14 +251,8 @@ CONFIG_KEYS = ("environment", "regions", "control_plane_region", "availability_z
                "alerting", "services")
 
 
-def _field_path(loc: tuple[Any, ...], namespace: str) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + str(item))
-    path = "".join(parts)
+def _namespaced_field_path(loc: tuple[Any, ...], namespace: str) -> str:
+    path = field_path(loc)
     top, _, rest = path.partition(".")
     top_key = re.split(r"\[", top, maxsplit=1)[0]
     if top_key in CONFIG_KEYS:
@@ -279,10 +274,8 @@ def parse_stack_config(stack: str, values: dict[str, Any], *, source: str) -> St
         return StackConfig.model_validate({"stack": stack, **values})
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = _field_path(tuple(first["loc"]), PROJECT)
-        message = first["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+        field = _namespaced_field_path(tuple(first["loc"]), PROJECT)
+        message = error_message(first)
         raise ConfigError(message, file=source, field=field) from None
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from reliability_stack.errors import ImageLockError
+from reliability_stack.validation_errors import error_message
 
 if TYPE_CHECKING:
     from reliability_stack.config import StackConfig
@@ -180,7 +181,7 @@ def parse_lock(document: object, *, source: str | Path = LOCK_FILE) -> ImageLock
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = [str(part) for part in first["loc"]]
-        message = first["msg"].removeprefix("Value error, ")
+        message = error_message(first)
         if loc and loc[-1] == "[key]":
             loc.pop()
             message = "a logical image name is a lowercase DNS label (a-z, 0-9, '-')"

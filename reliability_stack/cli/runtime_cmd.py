@@ -24,6 +24,7 @@ from reliability_stack.cli.exit_codes import run_guarded
 if TYPE_CHECKING:
     from reliability_stack.config import StackConfig
     from reliability_stack.runtime.aws_clients import AwsClients
+    from reliability_stack.runtime.budget_status import SloStatus
     from reliability_stack.slo.model import SLO
 
 
@@ -80,6 +81,22 @@ def _load(stack: str, project_dir: Path | None, aws: AwsOptions) -> tuple[StackC
     return config, slos, AwsClients(settings)
 
 
+def _measure(stack: str, project_dir: Path | None, aws: AwsOptions) -> list[SloStatus]:
+    """The status of every SLO of the stack, measured from CloudWatch."""
+    from reliability_stack.runtime.slo_measurement import measure_slo
+
+    config, slos, clients = _load(stack, project_dir, aws)
+    return [measure_slo(clients, config, slo).status for slo in slos]
+
+
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    """A rich table titled at the left with `columns`, ready for rows."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
 def register(app: typer.Typer) -> None:
     """Add the runtime commands to `relstack`."""
     app.command("stack-name")(_stack_name)
@@ -120,12 +137,10 @@ def _report(
     def body() -> int:
         from reliability_stack.runtime import slo_report
         from reliability_stack.runtime.burn_down_chart import check_chart_path, render_burn_down
-        from reliability_stack.runtime.slo_measurement import measure_slo
 
         if chart is not None:
             check_chart_path(chart)
-        config, slos, clients = _load(stack, project_dir, aws)
-        statuses = [measure_slo(clients, config, slo).status for slo in slos]
+        statuses = _measure(stack, project_dir, aws)
         # Everything is read before anything is written: a failed read leaves no chart behind.
         if output_format is ReportFormat.json:
             typer.echo(json.dumps(slo_report.as_json(stack, statuses), indent=2))
@@ -158,16 +173,12 @@ def _gate(
 
     def body() -> int:
         from reliability_stack.runtime.release_gate import check_override, decide
-        from reliability_stack.runtime.slo_measurement import measure_slo
 
         check_override(override)  # bad input before any AWS call
-        config, slos, clients = _load(stack, project_dir, aws)
-        statuses = [measure_slo(clients, config, slo).status for slo in slos]
+        statuses = _measure(stack, project_dir, aws)
         decision = decide(stack, statuses, on_missing_data=on_missing_data.value, override=override)
         console = Console(width=140)
-        table = Table(title=f"release gate: stack {stack}", title_justify="left")
-        for column in ("service", "slo", "verdict", "reason"):
-            table.add_column(column)
+        table = _table(f"release gate: stack {stack}", ("service", "slo", "verdict", "reason"))
         for finding in decision.findings:
             style = {"blocked": "bold red", "unmeasured": "yellow"}.get(finding.verdict)
             table.add_row(finding.service, finding.slo, finding.verdict, finding.reason, style=style)
@@ -206,9 +217,8 @@ def _verify(
 
         config, slos, clients = _load(stack, project_dir, aws)
         checks = verify_stack(clients, config, slos)
-        table = Table(title=f"verify: stack {stack}", title_justify="left")
-        for column in ("service", "region", "resource", "check", "expected", "actual", "result"):
-            table.add_column(column)
+        table = _table(f"verify: stack {stack}",
+                       ("service", "region", "resource", "check", "expected", "actual", "result"))
         for check in checks:
             table.add_row(check.service, check.region, check.resource, check.check, check.expected, check.actual,
                           "ok" if check.ok else "MISMATCH", style=None if check.ok else "bold red")

@@ -6,22 +6,45 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from reliability_stack.errors import SpecError
 from reliability_stack.slo.durations import parse_duration
+from reliability_stack.validation_errors import error_message, field_path
 
 
 class SpecModel(BaseModel):
     """Base of the parse models: unknown keys are errors (a typo must not pass silently)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def require_exactly_one(model: BaseModel, *names: str, note: str = "") -> None:
+    """Raise ValueError (in a model validator: a field error) unless exactly one of `names` is set.
+
+    The spec formats all offer alternative ways to say one thing; naming every alternative
+    in the message tells the author which keys to choose from.
+    """
+    if sum(getattr(model, name) is not None for name in names) != 1:
+        alternatives = f"{', '.join(names[:-1])} or {names[-1]}"
+        raise ValueError(f"set exactly one of {alternatives}" + (f" ({note})" if note else ""))
+
+
+def exactly_one_of(*names: str, note: str = "") -> Any:
+    """A model validator requiring exactly one of `names`; assign it in the class body.
+
+    `_one_kind = exactly_one_of("availability", "latency")` reads as the rule it is.
+    """
+    def check(model: BaseModel) -> BaseModel:
+        require_exactly_one(model, *names, note=note)
+        return model
+
+    return model_validator(mode="after")(check)
 
 
 def _duration(value: Any) -> int:
@@ -64,30 +87,16 @@ LatencySeconds = Annotated[float, BeforeValidator(_latency_seconds)]
 Percent = Annotated[float, BeforeValidator(_percent)]
 
 
-def join_path(loc: Sequence[Any]) -> str:
-    """Pydantic's error location as a field path: ('slos', 1, 'sli') -> `slos[1].sli`."""
-    out = ""
-    for item in loc:
-        if isinstance(item, int):
-            out += f"[{item}]"
-        else:
-            out += ("." if out else "") + str(item)
-    return out
-
-
 def spec_error_from(exc: ValidationError, file: str, prefix: str = "") -> SpecError:
     """The first pydantic error as a SpecError naming file and field path."""
     errors = exc.errors()
     # A typo shows up as an unknown key plus a missing one; the unknown key is the useful report.
     first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [part for part in first["loc"] if not _is_union_tag(part)]
-    path = join_path(loc)
+    path = field_path(loc)
     if prefix:
         path = f"{prefix}.{path}" if path and not path.startswith("[") else f"{prefix}{path}"
-    message = first["msg"]
-    for noise in ("Value error, ", "Assertion failed, "):
-        if message.startswith(noise):
-            message = message[len(noise):]
+    message = error_message(first)
     if first["type"] == "extra_forbidden":
         missing = [e["loc"][-1] for e in errors if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]]
         close = difflib.get_close_matches(str(first["loc"][-1]), [str(m) for m in missing], n=1)

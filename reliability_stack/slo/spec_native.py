@@ -30,6 +30,8 @@ from reliability_stack.slo.parsing import (
     LatencySeconds,
     Percent,
     SpecModel,
+    exactly_one_of,
+    require_exactly_one,
     spec_error_from,
 )
 
@@ -45,11 +47,7 @@ class TierSpec(SpecModel):
     burn_rate: float | None = Field(default=None, gt=0)
     budget: Percent | None = Field(default=None, gt=0, le=100)
 
-    @model_validator(mode="after")
-    def _one_rate(self) -> TierSpec:
-        if (self.burn_rate is None) == (self.budget is None):
-            raise ValueError("set exactly one of burn_rate or budget (the share of the budget spent when it fires)")
-        return self
+    _one_rate = exactly_one_of("burn_rate", "budget", note="the share of the budget spent when it fires")
 
     def to_tier(self, window: int) -> BurnRateTier:
         # burn = consumption x period / long window (SRE Workbook: 2% x 720 h / 1 h = 14.4)
@@ -98,9 +96,7 @@ class AvailabilityPrometheus(SpecModel):
 
     @model_validator(mode="after")
     def _one_form(self) -> AvailabilityPrometheus:
-        forms = [self.error_query is not None, self.good_query is not None, self.error_ratio_query is not None]
-        if sum(forms) != 1:
-            raise ValueError("set exactly one of error_query, good_query or error_ratio_query")
+        require_exactly_one(self, "error_query", "good_query", "error_ratio_query")
         if self.error_ratio_query is None and self.total_query is None:
             raise ValueError("total_query is required with error_query or good_query")
         if self.error_ratio_query is not None and self.total_query is not None:
@@ -131,11 +127,7 @@ class SLISpec(SpecModel):
     availability: AvailabilitySpec | None = None
     latency: LatencySpec | None = None
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> SLISpec:
-        if (self.availability is None) == (self.latency is None):
-            raise ValueError("set exactly one of availability or latency")
-        return self
+    _one_kind = exactly_one_of("availability", "latency")
 
 
 class SLOSpec(SpecModel):

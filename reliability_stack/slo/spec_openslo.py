@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from reliability_stack.errors import SpecError
+from reliability_stack.validation_errors import field_path
 from reliability_stack.slo.durations import parse_duration
 from reliability_stack.slo.model import (
     SLI,
@@ -35,7 +36,13 @@ from reliability_stack.slo.model import (
     PrometheusSLI,
     SLIKind,
 )
-from reliability_stack.slo.parsing import FieldLocator, SpecModel, join_path, spec_error_from
+from reliability_stack.slo.parsing import (
+    FieldLocator,
+    SpecModel,
+    exactly_one_of,
+    require_exactly_one,
+    spec_error_from,
+)
 
 PREFIX = "reliability-stack.dev/"
 TIERS_ANNOTATION = PREFIX + "tiers"
@@ -75,8 +82,7 @@ class RatioMetric(SpecModel):
 
     @model_validator(mode="after")
     def _good_or_bad(self) -> RatioMetric:
-        if (self.good is None) == (self.bad is None):
-            raise ValueError("set exactly one of good or bad")
+        require_exactly_one(self, "good", "bad")
         if not self.counter:
             raise ValueError("only counter ratio metrics are supported (counter: true)")
         return self
@@ -87,11 +93,7 @@ class IndicatorSpec(SpecModel):
     ratioMetric: RatioMetric | None = None
     thresholdMetric: MetricSpec | None = None
 
-    @model_validator(mode="after")
-    def _one(self) -> IndicatorSpec:
-        if (self.ratioMetric is None) == (self.thresholdMetric is None):
-            raise ValueError("set exactly one of ratioMetric or thresholdMetric")
-        return self
+    _one = exactly_one_of("ratioMetric", "thresholdMetric")
 
 
 class Indicator(SpecModel):
@@ -115,11 +117,7 @@ class Objective(_Open):
     timeSliceTarget: float | None = None
     timeSliceWindow: str | None = None
 
-    @model_validator(mode="after")
-    def _target(self) -> Objective:
-        if (self.target is None) == (self.targetPercent is None):
-            raise ValueError("set exactly one of target or targetPercent")
-        return self
+    _target = exactly_one_of("target", "targetPercent")
 
     @property
     def percent(self) -> float:
@@ -136,11 +134,7 @@ class SLOSpec(_Open):
     objectives: list[Objective] = Field(min_length=1)
     alertPolicies: list[Any] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _indicator(self) -> SLOSpec:
-        if (self.indicator is None) == (self.indicatorRef is None):
-            raise ValueError("set exactly one of indicator or indicatorRef")
-        return self
+    _indicator = exactly_one_of("indicator", "indicatorRef")
 
 
 class SLODocument(_Open):
@@ -328,7 +322,7 @@ def _sli(indicator: IndicatorSpec, objective: Objective, notes: dict[str, str], 
     alb = notes.get(PREFIX + "cloudwatch-source")
     if alb is not None and alb != "alb":
         raise SpecError(f"unknown cloudwatch-source {alb!r} (alb)", file=file,
-                        field=join_path(["metadata", "annotations", PREFIX + "cloudwatch-source"]))
+                        field=field_path(["metadata", "annotations", PREFIX + "cloudwatch-source"]))
     if indicator.ratioMetric is not None:
         ratio = indicator.ratioMetric
         numerator = ratio.bad or ratio.good

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError
 
 from reliability_stack.errors import SpecError
 from reliability_stack.slo.model import DAY, DEFAULT_TIERS, SLI, SLO, PrometheusSLI
-from reliability_stack.slo.parsing import FieldLocator, SpecModel, spec_error_from
+from reliability_stack.slo.parsing import FieldLocator, SpecModel, exactly_one_of, spec_error_from
 
 SLOTH_VERSION = "prometheus/v1"
 SLOTH_WINDOW = 30 * DAY
@@ -35,11 +35,7 @@ class _SLI(SpecModel):
     raw: _Raw | None = None
     plugin: dict[str, Any] | None = None
 
-    @model_validator(mode="after")
-    def _one(self) -> _SLI:
-        if sum(x is not None for x in (self.events, self.raw, self.plugin)) != 1:
-            raise ValueError("set exactly one of events, raw or plugin")
-        return self
+    _one = exactly_one_of("events", "raw", "plugin")
 
 
 class _Alert(SpecModel):
