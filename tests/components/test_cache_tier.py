@@ -1,13 +1,13 @@
 """CacheTier: declared resources, resilient inputs, options, knobs and invalid combinations."""
 
 import pytest
+
 from reliability_stack.components.cache_tier import (
     CacheSecondaryRegion,
     CacheTier,
     CacheTierArgs,
     node_placement,
 )
-
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.preview.mocks import RealisticMocks

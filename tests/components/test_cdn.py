@@ -1,8 +1,8 @@
 """Cdn: origin failover, origin timeouts, policies, error caching, viewer TLS, logging; knobs and errors."""
 
 import pytest
-from reliability_stack.components.cdn import CACHING_DISABLED_POLICY_ID, Cdn, CdnArgs, CdnOrigin
 
+from reliability_stack.components.cdn import CACHING_DISABLED_POLICY_ID, Cdn, CdnArgs, CdnOrigin
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.preview.mocks import RealisticMocks

@@ -1,13 +1,13 @@
 """DnsFailover: health checks, failover/latency alias records, ARC control plane; knobs and errors."""
 
 import pytest
+
 from reliability_stack.components.dns_failover import (
     HEALTH_CHECKER_REGIONS,
     DnsFailover,
     DnsFailoverArgs,
     RegionalEndpoint,
 )
-
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.resource_tags import SERVICE_TAG, STACK_TAG

@@ -1,13 +1,13 @@
 """DynamoDbGlobalTable: replicas, PITR, deletion protection, KMS, streams, autoscaling, errors."""
 
 import pytest
+
 from reliability_stack.components.dynamodb_global import (
     DynamoDbAttribute,
     DynamoDbCapacity,
     DynamoDbGlobalTable,
     DynamoDbGlobalTableArgs,
 )
-
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.resource_tags import SERVICE_TAG, STACK_TAG

@@ -1,8 +1,8 @@
 """EdgeProtection: WAFv2 rate rule, managed groups, logging, ALB association; knobs and errors."""
 
 import pytest
-from reliability_stack.components.edge_protection import EdgeProtection, EdgeProtectionArgs
 
+from reliability_stack.components.edge_protection import EdgeProtection, EdgeProtectionArgs
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.resource_tags import SERVICE_TAG, STACK_TAG

@@ -1,13 +1,13 @@
 """Observability: retained log groups, saved Insights queries by dimension, X-Ray; knobs and errors."""
 
 import pytest
+
 from reliability_stack.components.observability import (
     Observability,
     ObservabilityArgs,
     RequestLogFields,
     insights_queries,
 )
-
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.resource_tags import SERVICE_TAG, STACK_TAG

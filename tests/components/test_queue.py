@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from reliability_stack.components.queue import Queue, QueueArgs
 
+from reliability_stack.components.queue import Queue, QueueArgs
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.resource_tags import SERVICE_TAG, STACK_TAG

@@ -1,13 +1,13 @@
 """RegionalDatabase: Aurora global database resources, resilient inputs, options, knobs, errors."""
 
 import pytest
+
 from reliability_stack.components.regional_database import (
     DatabaseRegion,
     RegionalDatabase,
     RegionalDatabaseArgs,
     instance_layout,
 )
-
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.resource_tags import SERVICE_TAG, STACK_TAG

@@ -3,12 +3,12 @@
 import json
 
 import pytest
+
 from reliability_stack.components.release_safety import (
     ReleaseSafety,
     ReleaseSafetyArgs,
     feature_flags_document,
 )
-
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from reliability_stack.preview.mocks import RealisticMocks

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from reliability_stack.components.kube_service import KubeService, KubeServiceArgs
-
 from reliability_stack.images import LOCK_FILE, load_lock
 from reliability_stack.preview.capture import CapturedResource, capture_program
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from reliability_stack.components.kube_service import (
     HttpProbe,
     KubeIngress,
@@ -11,7 +12,6 @@ from reliability_stack.components.kube_service import (
     cpu_millis,
     memory_bytes,
 )
-
 from reliability_stack.errors import ComponentArgsError
 from reliability_stack.preview.capture import capture_program
 from tests.kubernetes.kube_programs import catalog_image

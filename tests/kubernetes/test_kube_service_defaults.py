@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from reliability_stack.components.kube_service import HttpProbe, KubeIngress
 
+from reliability_stack.components.kube_service import HttpProbe, KubeIngress
 from tests.assertions import children_of, find, one, props_like
 from tests.kubernetes.kube_programs import capture_kube_service, catalog_image
 

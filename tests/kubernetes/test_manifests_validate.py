@@ -14,8 +14,8 @@ from pathlib import Path
 
 import kubernetes_validate
 import pytest
-from reliability_stack.components.kube_service import KubeIngress, prometheus_rule_problem
 
+from reliability_stack.components.kube_service import KubeIngress, prometheus_rule_problem
 from reliability_stack.slo.loaders import load_slo_file
 from reliability_stack.slo.prometheus import prometheus_rule_object
 from tests.assertions import one

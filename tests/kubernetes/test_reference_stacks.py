@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import kubernetes_validate
 import pytest
-from reliability_stack.components.kube_service import prometheus_rule_problem
 
+from reliability_stack.components.kube_service import prometheus_rule_problem
 from reliability_stack.config import read_stack_file
 from reliability_stack.preview.engine import read_project, run_program
 from tests.kubernetes.kube_programs import BUILT_IN_KINDS, KUBERNETES_VERSION, ROOT, kubernetes_manifests

@@ -178,7 +178,6 @@ def test_hosted_component_keeps_name_docs_and_args_annotation():
 def test_reliable_service_args_rebuild_from_provider_inputs(provider):
     """The composed service from another language: camelCase inputs incl. the pydantic alerting model."""
     from reliability_stack.components.reliable_service import ReliableServiceArgs
-
     from reliability_stack.config import AlertRouting
     from reliability_stack.dataclass_inputs import build_dataclass
 

@@ -6,8 +6,8 @@ lines of stack config (`consumer:service`, `consumer:domain`) declare a whole se
 """
 
 import pulumi
-from reliability_stack.components import ReliableService, ReliableServiceArgs
 
+from reliability_stack.components import ReliableService, ReliableServiceArgs
 from reliability_stack.config import AlertRouting, AlertTarget
 
 REGION = "eu-west-1"
