@@ -23,7 +23,6 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from reliability_stack.errors import SpecError
-from reliability_stack.validation_errors import field_path
 from reliability_stack.slo.durations import parse_duration
 from reliability_stack.slo.model import (
     SLI,
@@ -43,6 +42,7 @@ from reliability_stack.slo.parsing import (
     require_exactly_one,
     spec_error_from,
 )
+from reliability_stack.validation_errors import field_path
 
 PREFIX = "reliability-stack.dev/"
 TIERS_ANNOTATION = PREFIX + "tiers"
