@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reliability_stack.policies.registry import resource_rule
-from reliability_stack.policies.view import ResourceView, dig, fmt, is_true, items, number, tags_of
+from reliability_stack.policies.view import (
+    ResourceView,
+    dig,
+    ecs_container_definitions,
+    fmt,
+    is_true,
+    items,
+    number,
+    pinned_by_digest,
+    tags_of,
+)
 
 ASG = "aws:autoscaling/group:Group"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -177,7 +186,6 @@ def instance_metadata_v2(r: ResourceView, config: Mapping[str, Any]) -> Iterator
 
 
 _AMI = re.compile(r"^ami-[0-9a-f]{8,17}$")
-_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 @resource_rule(
@@ -200,14 +208,12 @@ def image_immutable(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]
         if not _AMI.match(str(image)):
             yield f"image '{image}' is not a literal AMI id: instances launched later may run a different image"
     elif r.type == LAMBDA:
-        if r.get("packageType") == "Image" and not _DIGEST.search(str(r.get("imageUri", default=""))):
+        if r.get("packageType") == "Image" and not pinned_by_digest(str(r.get("imageUri", default=""))):
             yield f"imageUri '{r.get('imageUri')}' is not pinned by digest"
     else:
-        definitions = r.get("containerDefinitions")
-        decoded = json.loads(definitions) if isinstance(definitions, str) else []
-        for container in decoded if isinstance(decoded, list) else []:
+        for container in ecs_container_definitions(r):
             image = str(container.get("image", ""))
-            if not _DIGEST.search(image):
+            if not pinned_by_digest(image):
                 yield f"container '{container.get('name', '?')}' image '{image}' is not pinned by digest"
 
 

@@ -279,4 +279,4 @@ def broker_multi_az(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]
 )
 def stateful_resources_protected(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
     if not r.protect:
-        yield f"{r.type.rsplit(':', 1)[-1]} '{r.name}' is not protected: `pulumi destroy` or a rename deletes its data"
+        yield f"{r.kind} '{r.name}' is not protected: `pulumi destroy` or a rename deletes its data"

@@ -6,7 +6,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reliability_stack.policies.registry import resource_rule
-from reliability_stack.policies.view import ResourceView, dig, fmt, is_false, is_true, items, number
+from reliability_stack.policies.view import (
+    ResourceView,
+    cache_behaviours,
+    dig,
+    fmt,
+    is_false,
+    is_true,
+    items,
+    number,
+)
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
 ALB_ALIAS = "aws:alb/loadBalancer:LoadBalancer"
@@ -163,8 +172,7 @@ def cloudfront_origin_failover(r: ResourceView, config: Mapping[str, Any]) -> It
             yield f"origin group '{dig(group, 'originId')}' has fewer than 2 members"
         if not items(dig(group, "failoverCriteria", "statusCodes")):
             yield f"origin group '{dig(group, 'originId')}' has no failover status codes"
-    behaviours = [r.get("defaultCacheBehavior"), *items(r.get("orderedCacheBehaviors"))]
-    if not any(str(dig(b, "targetOriginId")) in group_ids for b in behaviours):
+    if not any(str(dig(b, "targetOriginId")) in group_ids for b in cache_behaviours(r)):
         yield "no cache behaviour targets the origin group"
 
 

@@ -8,14 +8,17 @@ from typing import Any
 
 from reliability_stack.policies.registry import resource_rule
 from reliability_stack.policies.view import (
+    REPLICATED_TYPES,
     WORKLOAD_TYPES,
     ResourceView,
     containers,
     dig,
     fmt,
+    grace_period_seconds,
     is_true,
     items,
     number,
+    pinned_by_digest,
     plain,
     pod_spec,
     pod_template,
@@ -23,13 +26,20 @@ from reliability_stack.policies.view import (
 
 SERVING_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet",
                  "kubernetes:apps/v1:DaemonSet", "kubernetes:apps/v1:ReplicaSet", "kubernetes:core/v1:Pod")
-REPLICATED_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 
 
 def _cname(container: Mapping[str, Any]) -> str:
     return str(dig(container, "name", default="?"))
+
+
+def _missing_resources(r: ResourceView, paths: tuple[tuple[str, str], ...], *, init: bool) -> Iterator[str]:
+    """One message per container and `resources` field (e.g. ("requests", "cpu")) it leaves unset."""
+    for c in containers(r, init=init):
+        for path in paths:
+            if dig(c, "resources", *path) is None:
+                yield f"container '{_cname(c)}' has no resources.{'.'.join(path)}"
 
 
 @resource_rule(
@@ -101,10 +111,7 @@ def workload_spread(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]
     types=WORKLOAD_TYPES,
 )
 def container_resources(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
-    for c in containers(r, init=True):
-        for path in (("requests", "cpu"), ("requests", "memory"), ("limits", "memory")):
-            if dig(c, "resources", *path) is None:
-                yield f"container '{_cname(c)}' has no resources.{'.'.join(path)}"
+    yield from _missing_resources(r, (("requests", "cpu"), ("requests", "memory"), ("limits", "memory")), init=True)
 
 
 @resource_rule(
@@ -135,13 +142,7 @@ def guaranteed_memory(r: ResourceView, config: Mapping[str, Any]) -> Iterator[st
     severity="low",
 )
 def ephemeral_storage(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
-    for c in containers(r):
-        for kind in ("requests", "limits"):
-            if dig(c, "resources", kind, "ephemeral-storage") is None:
-                yield f"container '{_cname(c)}' has no resources.{kind}.ephemeral-storage"
-
-
-_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+    yield from _missing_resources(r, (("requests", "ephemeral-storage"), ("limits", "ephemeral-storage")), init=False)
 
 
 @resource_rule(
@@ -157,7 +158,7 @@ _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 def image_immutable(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
     for c in containers(r, init=True):
         image = str(dig(c, "image", default=""))
-        if _DIGEST.search(image):
+        if pinned_by_digest(image):
             continue
         last = image.rsplit("/", 1)[-1]
         tag = last.split(":", 1)[1] if ":" in last else ""
@@ -191,7 +192,7 @@ def priority_class(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
                 "and keep progressDeadlineSeconds above it; StatefulSets use updateStrategy RollingUpdate.",
     anchors=["K24", "G9"],
     techniques=["IMM", "RES"],
-    types=("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"),
+    types=REPLICATED_TYPES,
     config={"minReadySeconds": {"type": "number", "default": 5, "minimum": 0},
             "maxUnavailable": {"type": "number", "default": 0, "minimum": 0}},
 )
@@ -250,12 +251,12 @@ def job_bounded(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
                 "keep terminationGracePeriodSeconds above the preStop delay and below maxGracePeriodSeconds.",
     anchors=["K26", "G19"],
     techniques=["RES"],
-    types=("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"),
+    types=REPLICATED_TYPES,
     config={"maxGracePeriodSeconds": {"type": "number", "default": 120, "minimum": 1},
             "requirePreStop": {"type": "boolean", "default": True}},
 )
 def graceful_termination(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
-    grace = number(dig(pod_spec(r), "terminationGracePeriodSeconds", default=30)) or 0.0
+    grace = grace_period_seconds(r)
     if grace > config["maxGracePeriodSeconds"]:
         yield f"terminationGracePeriodSeconds {fmt(grace)} exceeds {fmt(config['maxGracePeriodSeconds'])}: drains and rollouts stall"
     for c in containers(r):

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from reliability_stack.policies.registry import stack_rule
+from reliability_stack.policies.registry import Violations, stack_rule
 from reliability_stack.policies.view import (
+    REPLICATED_TYPES,
     SCALABLE_TYPES,
     WORKLOAD_TYPES,
     ResourceView,
     StackView,
     dig,
     fmt,
-    items,
+    ingress_backend_names,
     k8s_name,
     k8s_namespace,
     matching,
@@ -29,25 +30,30 @@ SERVICE = "kubernetes:core/v1:Service"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 QUOTA_TYPES = ("kubernetes:core/v1:ResourceQuota", "kubernetes:core/v1:LimitRange")
-REPLICATED = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
-
-Violations = Iterator[tuple[str, str | None]]
 
 
-def _kind(token: str) -> str:
-    return token.rsplit(":", 1)[-1]
+def _label(workload: ResourceView) -> str:
+    """How messages name a workload: its kind and Kubernetes name (`Deployment 'web'`)."""
+    return f"{workload.kind} '{k8s_name(workload)}'"
+
+
+def _closest_matching(stack: StackView, workload: ResourceView, type_: str,
+                      predicate: Callable[[ResourceView], bool]) -> tuple[list[ResourceView], bool]:
+    """The workload's own objects of `type_` for which `predicate` holds; and whether some could not be read."""
+    candidates = stack.of_type(type_)
+    found, unsure = matching(candidates, predicate)
+    return stack.closest(workload, found, candidates), unsure
 
 
 def hpas_targeting(stack: StackView, workload: ResourceView) -> tuple[list[ResourceView], bool]:
     """HPAs whose scaleTargetRef names this workload (same namespace, kind and name); and whether unsure."""
-    kind, name, namespace = _kind(workload.type), k8s_name(workload), k8s_namespace(workload)
+    kind, name, namespace = workload.kind, k8s_name(workload), k8s_namespace(workload)
 
     def targets(hpa: ResourceView) -> bool:
         ref = hpa.get("spec", "scaleTargetRef", default={})
         return k8s_namespace(hpa) == namespace and dig(ref, "kind") == kind and dig(ref, "name") == name
 
-    found, unsure = matching(stack.of_type(HPA), targets)
-    return stack.closest(workload, found, stack.of_type(HPA)), unsure
+    return _closest_matching(stack, workload, HPA, targets)
 
 
 def _pdbs_selecting(stack: StackView, workload: ResourceView) -> tuple[list[ResourceView], bool]:
@@ -57,8 +63,7 @@ def _pdbs_selecting(stack: StackView, workload: ResourceView) -> tuple[list[Reso
         selector = pdb.get("spec", "selector")
         return selector is not None and k8s_namespace(pdb) == namespace and selector_matches(selector, labels)
 
-    found, unsure = matching(stack.of_type(PDB), selects)
-    return stack.closest(workload, found, stack.of_type(PDB)), unsure
+    return _closest_matching(stack, workload, PDB, selects)
 
 
 @stack_rule(
@@ -79,13 +84,13 @@ def workload_replicas(stack: StackView, config: Mapping[str, Any]) -> Violations
                 continue
             if hpas:
                 if replicas is not None and "spec.replicas" not in w.ignore_changes:
-                    yield (f"{_kind(w.type)} '{k8s_name(w)}' sets spec.replicas={fmt(replicas)} under an HPA: every "
-                           "update resets the autoscaled count", w.urn)
+                    yield (f"{_label(w)} sets spec.replicas={fmt(replicas)} under an HPA: every update resets "
+                           "the autoscaled count", w.urn)
                 continue
             count = number(replicas) if replicas is not None else 1.0
             if count is None or count < config["minReplicas"]:
-                yield (f"{_kind(w.type)} '{k8s_name(w)}' runs {fmt(count)} replica(s), fewer than "
-                       f"{fmt(config['minReplicas'])}, and no HPA targets it", w.urn)
+                yield (f"{_label(w)} runs {fmt(count)} replica(s), fewer than {fmt(config['minReplicas'])}, and "
+                       "no HPA targets it", w.urn)
 
 
 @stack_rule(
@@ -97,13 +102,12 @@ def workload_replicas(stack: StackView, config: Mapping[str, Any]) -> Violations
     techniques=["RES", "LA"],
 )
 def pdb_coverage(stack: StackView, config: Mapping[str, Any]) -> Violations:
-    for w in stack.of_type(*REPLICATED):
+    for w in stack.of_type(*REPLICATED_TYPES):
         with unknown_skips():
             pdbs, unsure = _pdbs_selecting(stack, w)
             if not pdbs:
                 if not unsure:
-                    yield (f"{_kind(w.type)} '{k8s_name(w)}' has no PodDisruptionBudget: a drain may evict every "
-                           "replica", w.urn)
+                    yield f"{_label(w)} has no PodDisruptionBudget: a drain may evict every replica", w.urn
                 continue
             hpas, _ = hpas_targeting(stack, w)
             floor = number(hpas[0].get("spec", "minReplicas", default=1)) if hpas else number(
@@ -127,17 +131,17 @@ def pdb_coverage(stack: StackView, config: Mapping[str, Any]) -> Violations:
     severity="medium",
 )
 def hpa_coverage(stack: StackView, config: Mapping[str, Any]) -> Violations:
-    for w in stack.of_type(*REPLICATED):
+    for w in stack.of_type(*REPLICATED_TYPES):
         with unknown_skips():
             hpas, unsure = hpas_targeting(stack, w)
             if not hpas and not unsure:
-                yield f"{_kind(w.type)} '{k8s_name(w)}' has no HorizontalPodAutoscaler", w.urn
+                yield f"{_label(w)} has no HorizontalPodAutoscaler", w.urn
             elif len(hpas) > 1:
-                yield f"{_kind(w.type)} '{k8s_name(w)}' is targeted by {len(hpas)} HPAs that fight each other", w.urn
+                yield f"{_label(w)} is targeted by {len(hpas)} HPAs that fight each other", w.urn
     readable, unsure = matching(stack.of_type(*SCALABLE_TYPES), lambda w: bool(k8s_name(w) and k8s_namespace(w)))
     if unsure:
         return
-    declared = {(k8s_namespace(w), _kind(w.type), k8s_name(w)) for w in readable}
+    declared = {(k8s_namespace(w), w.kind, k8s_name(w)) for w in readable}
     for hpa in stack.of_type(HPA):
         with unknown_skips():
             ref = hpa.get("spec", "scaleTargetRef", default={})
@@ -158,13 +162,13 @@ def hpa_coverage(stack: StackView, config: Mapping[str, Any]) -> Violations:
 )
 def network_policy(stack: StackView, config: Mapping[str, Any]) -> Violations:
     policies = stack.of_type(NETWORK_POLICY)
-    for w in stack.of_type(*REPLICATED, "kubernetes:apps/v1:DaemonSet"):
+    for w in stack.of_type(*REPLICATED_TYPES, "kubernetes:apps/v1:DaemonSet"):
         with unknown_skips():
             labels, namespace = template_labels(w), k8s_namespace(w)
             found, unsure = matching(policies, lambda p, labels=labels, namespace=namespace: (
                 k8s_namespace(p) == namespace and selector_matches(p.get("spec", "podSelector", default={}), labels)))
             if not found and not unsure:
-                yield f"{_kind(w.type)} '{k8s_name(w)}' is not selected by any NetworkPolicy", w.urn
+                yield f"{_label(w)} is not selected by any NetworkPolicy", w.urn
 
 
 @stack_rule(
@@ -221,10 +225,7 @@ def service_wiring(stack: StackView, config: Mapping[str, Any]) -> Violations:
     service_names = {(k8s_namespace(s), k8s_name(s)) for s in named}
     for ingress in stack.of_type(INGRESS):
         with unknown_skips():
-            backends = [dig(ingress.get("spec"), "defaultBackend", "service", "name")]
-            for rule in items(ingress.get("spec", "rules")):
-                backends += [dig(p, "backend", "service", "name") for p in items(dig(rule, "http", "paths"))]
-            for name in filter(None, backends):
+            for name in filter(None, ingress_backend_names(ingress)):
                 if (k8s_namespace(ingress), str(name)) not in service_names:
                     yield f"Ingress '{k8s_name(ingress)}' routes to undeclared Service '{name}'", ingress.urn
     for sts in stack.of_type("kubernetes:apps/v1:StatefulSet"):

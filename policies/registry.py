@@ -19,7 +19,7 @@ rules evaluate each resource separately and skip the ones whose values are unkno
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -50,6 +50,9 @@ FAMILIES = (
 )
 
 Kind = Literal["resource", "stack"]
+
+# What a stack rule's check yields: (message, URN of the resource to blame, or None for the stack).
+Violations = Iterator[tuple[str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,16 @@ def _family_of(module: str) -> str:
     return module.rsplit(".", 1)[-1]
 
 
+def _declaring(**fields: Any) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
+    """The decorator both rule kinds share: register the check with its metadata, return it unchanged."""
+
+    def decorate(check: Callable[..., Iterable[Any]]) -> Callable[..., Iterable[Any]]:
+        _register(Rule(family=_family_of(check.__module__), check=check, **fields))
+        return check
+
+    return decorate
+
+
 def resource_rule(
     *,
     id: str,  # noqa: A002 - the policy id is the natural name here
@@ -114,15 +127,10 @@ def resource_rule(
     severity: str = "high",
 ) -> Callable[[Callable[..., Iterable[str]]], Callable[..., Iterable[str]]]:
     """Declare a resource rule; `types` (exact tokens) and `type_prefixes` drive dispatch."""
-
-    def decorate(check: Callable[..., Iterable[str]]) -> Callable[..., Iterable[str]]:
-        _register(Rule(id=id, kind="resource", family=_family_of(check.__module__), description=description,
-                       remediation=remediation, anchors=tuple(anchors), techniques=tuple(techniques),
-                       enforcement=enforcement, check=check, resource_types=frozenset(types),
-                       type_prefixes=tuple(type_prefixes), config=dict(config or {}), severity=severity))
-        return check
-
-    return decorate
+    return _declaring(id=id, kind="resource", description=description, remediation=remediation,
+                      anchors=tuple(anchors), techniques=tuple(techniques), enforcement=enforcement,
+                      config=dict(config or {}), severity=severity, resource_types=frozenset(types),
+                      type_prefixes=tuple(type_prefixes))
 
 
 def stack_rule(
@@ -137,14 +145,9 @@ def stack_rule(
     severity: str = "high",
 ) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
     """Declare a cross-resource rule evaluated once over the whole stack."""
-
-    def decorate(check: Callable[..., Iterable[Any]]) -> Callable[..., Iterable[Any]]:
-        _register(Rule(id=id, kind="stack", family=_family_of(check.__module__), description=description,
-                       remediation=remediation, anchors=tuple(anchors), techniques=tuple(techniques),
-                       enforcement=enforcement, check=check, config=dict(config or {}), severity=severity))
-        return check
-
-    return decorate
+    return _declaring(id=id, kind="stack", description=description, remediation=remediation,
+                      anchors=tuple(anchors), techniques=tuple(techniques), enforcement=enforcement,
+                      config=dict(config or {}), severity=severity)
 
 
 def all_rules() -> list[Rule]:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reliability_stack.policies.compute import LAUNCH_TEMPLATE
+from reliability_stack.policies.data import KMS_KEY, REPLICATION_GROUP
+from reliability_stack.policies.edge import DISTRIBUTION
 from reliability_stack.policies.registry import resource_rule
-from reliability_stack.policies.view import ResourceView, containers, dig, is_false, is_true, items
+from reliability_stack.policies.view import (
+    ResourceView,
+    cache_behaviours,
+    containers,
+    dig,
+    ecs_container_definitions,
+    is_false,
+    is_true,
+    items,
+)
 
 SECRET_NAME = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)", re.IGNORECASE)
 
@@ -24,10 +35,9 @@ _AT_REST = {
     "aws:opensearch/domain:Domain": ("encryptAtRest", "enabled"),
     "aws:kinesis/stream:Stream": ("encryptionType",),
 }
+LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 SQS = "aws:sqs/queue:Queue"
 SNS = "aws:sns/topic:Topic"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-KMS_KEY = "aws:kms/key:Key"
 
 
 @resource_rule(
@@ -77,8 +87,7 @@ _STRONG_CLOUDFRONT = ("TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.2_2
                 "securityPolicy TLS_1_2.",
     anchors=["A50", "CKV_AWS_103", "CKV_AWS_174", "CKV_AWS_206"],
     techniques=["SEC"],
-    types=("aws:lb/listener:Listener", "aws:alb/listener:Listener", "aws:cloudfront/distribution:Distribution",
-           "aws:apigateway/domainName:DomainName", "aws:apigatewayv2/domainName:DomainName"),
+    types=(*LISTENERS, DISTRIBUTION, "aws:apigateway/domainName:DomainName", "aws:apigatewayv2/domainName:DomainName"),
 )
 def tls_minimum_version(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
     if r.type.endswith(":Listener"):
@@ -111,8 +120,7 @@ def tls_minimum_version(r: ResourceView, config: Mapping[str, Any]) -> Iterator[
                 "originProtocolPolicy https-only; set ElastiCache transitEncryptionEnabled with mode 'required'.",
     anchors=["A50", "CKV_AWS_2", "CKV_AWS_30", "CKV_AWS_34"],
     techniques=["SEC"],
-    types=("aws:lb/listener:Listener", "aws:alb/listener:Listener", "aws:cloudfront/distribution:Distribution",
-           "aws:elasticache/replicationGroup:ReplicationGroup"),
+    types=(*LISTENERS, DISTRIBUTION, REPLICATION_GROUP),
 )
 def encryption_in_transit(r: ResourceView, config: Mapping[str, Any]) -> Iterator[str]:
     if r.type.endswith(":Listener"):
@@ -124,8 +132,7 @@ def encryption_in_transit(r: ResourceView, config: Mapping[str, Any]) -> Iterato
         if not actions or not redirects:
             yield "an HTTP listener serves traffic instead of redirecting to HTTPS"
     elif r.type.endswith(":Distribution"):
-        behaviours = [r.get("defaultCacheBehavior"), *items(r.get("orderedCacheBehaviors"))]
-        for b in behaviours:
+        for b in cache_behaviours(r):
             if dig(b, "viewerProtocolPolicy") == "allow-all":
                 yield f"cache behaviour for '{dig(b, 'pathPattern', default='*')}' allows plain HTTP viewers"
         for origin in items(r.get("origins")):
@@ -171,9 +178,7 @@ def no_plaintext_secrets(r: ResourceView, config: Mapping[str, Any]) -> Iterator
         for key in _literal_secret_env(r.get("environment", "variables")):
             yield f"environment variable {key} holds a literal secret"
     elif r.type == "aws:ecs/taskDefinition:TaskDefinition":
-        raw = r.get("containerDefinitions")
-        decoded = json.loads(raw) if isinstance(raw, str) else []
-        for container in decoded if isinstance(decoded, list) else []:
+        for container in ecs_container_definitions(r):
             env = {e.get("name"): e.get("value") for e in container.get("environment", []) if isinstance(e, dict)}
             for key in _literal_secret_env(env):
                 yield f"container '{container.get('name', '?')}' environment {key} holds a literal secret"

@@ -11,18 +11,27 @@ import ipaddress
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
-from reliability_stack.policies.registry import stack_rule
+from reliability_stack.policies.compute import ASG, ESM, LAMBDA
+from reliability_stack.policies.data import BUCKET, RDS_CLUSTER, RDS_CLUSTER_INSTANCE, TABLE
+from reliability_stack.policies.edge import DISTRIBUTION, HEALTH_CHECK, LOAD_BALANCERS, RECORD, TARGET_GROUPS
+from reliability_stack.policies.kubernetes_stack import INGRESS
+from reliability_stack.policies.kubernetes_stack import SERVICE as K8S_SERVICE
+from reliability_stack.policies.observability import METRIC_ALARM
+from reliability_stack.policies.registry import Violations, stack_rule
 from reliability_stack.policies.security import SECRET_NAME
 from reliability_stack.policies.view import (
+    REPLICATED_TYPES,
     ResourceView,
     StackView,
     dig,
     fmt,
+    grace_period_seconds,
+    ingress_backend_names,
     is_false,
     is_true,
     items,
@@ -31,49 +40,30 @@ from reliability_stack.policies.view import (
     k8s_namespace,
     matching,
     number,
-    pod_spec,
     selector_matches,
     tags_of,
     template_labels,
     unknown_skips,
 )
 
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 ALARMS = (METRIC_ALARM, COMPOSITE_ALARM)
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 SLO_COMPONENT_PREFIX = "reliability-stack:slo_alarms:"
-DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
-LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 QUEUE = "aws:sqs/queue:Queue"
 REDRIVE_POLICY = "aws:sqs/redrivePolicy:RedrivePolicy"
-ESM = "aws:lambda/eventSourceMapping:EventSourceMapping"
-LAMBDA = "aws:lambda/function:Function"
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
-RDS_CLUSTER = "aws:rds/cluster:Cluster"
-RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
-RECORD = "aws:route53/record:Record"
-HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
-BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 BUCKET_PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_SSE = ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
               "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
 BUCKET_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
-TABLE = "aws:dynamodb/table:Table"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
-ASG = "aws:autoscaling/group:Group"
-DEPLOYMENTS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
-INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
-K8S_SERVICE = "kubernetes:core/v1:Service"
 CONSUMER_TIMEOUT_TAG = "reliability-stack:consumer-timeout-seconds"
-
-Violations = Iterator[tuple[str, str | None]]
 _ALARM_REF = re.compile(r'ALARM\(\s*"?([^")]+?)"?\s*\)')
 
 
@@ -236,7 +226,7 @@ def slo_burn_rate_alarms(stack: StackView, config: Mapping[str, Any]) -> Violati
 
 def _workloads_behind(stack: StackView, target_group: ResourceView) -> list[ResourceView]:
     """Kubernetes workloads a target group feeds: same component, or explicitly linked by dependency."""
-    return [w for w in stack.of_type(*DEPLOYMENTS)
+    return [w for w in stack.of_type(*REPLICATED_TYPES)
             if stack.same_component(w, target_group) or target_group.urn in w.dependencies
             or w.urn in target_group.dependencies]
 
@@ -294,17 +284,14 @@ def timeout_ordering(stack: StackView, config: Mapping[str, Any]) -> Violations:
     for tg in stack.of_type(*TARGET_GROUPS):
         with unknown_skips():
             delay = number(tg.get("deregistrationDelay", default=300)) or 0.0
-            for w in _workloads_behind(stack, tg):
-                grace = number(dig(pod_spec(w), "terminationGracePeriodSeconds", default=30)) or 0.0
-                if delay > grace:
-                    yield (f"target group '{tg.name}' drains for {fmt(delay)} s but '{k8s_name(w)}' pods are killed "
-                           f"after {fmt(grace)} s: in-flight requests fail during rollouts", tg.urn)
+            yield from _drain_outlasts_grace(f"target group '{tg.name}' drains", delay,
+                                             _workloads_behind(stack, tg), tg.urn)
     yield from _ingress_drain_ordering(stack)
     queues, functions = stack.of_type(QUEUE), stack.of_type(LAMBDA)
     factor = float(config["visibilityFactor"])
     for queue in queues:
         with unknown_skips():
-            visibility = number(queue.get("visibilityTimeoutSeconds", default=30)) or 30.0
+            visibility = _visibility_seconds(queue)
             consumer = number(tags_of(queue.props).get(CONSUMER_TIMEOUT_TAG))
             if consumer is not None and visibility < factor * consumer:
                 yield (f"queue '{queue.name}' visibility {fmt(visibility)} s < {fmt(factor)} x consumer timeout "
@@ -315,11 +302,16 @@ def timeout_ordering(stack: StackView, config: Mapping[str, Any]) -> Violations:
             function = stack.resolve(mapping.get("functionName"), functions, owner=mapping)
             if queue is None or function is None:
                 continue
-            visibility = number(queue.get("visibilityTimeoutSeconds", default=30)) or 30.0
+            visibility = _visibility_seconds(queue)
             timeout = number(function.get("timeout", default=3)) or 3.0
             if visibility < factor * timeout:
                 yield (f"queue '{queue.name}' visibility {fmt(visibility)} s < {fmt(factor)} x Lambda '{function.name}' "
                        f"timeout {fmt(timeout)} s", queue.urn)
+
+
+def _visibility_seconds(queue: ResourceView) -> float:
+    """How long a received message stays hidden from other consumers (SQS default 30 s)."""
+    return number(queue.get("visibilityTimeoutSeconds", default=30)) or 30.0
 
 
 _ALB_DELAY = re.compile(r"deregistration_delay\.timeout_seconds=(\d+)")
@@ -328,7 +320,7 @@ ALB_ANNOTATION_PREFIX = "alb.ingress.kubernetes.io/"
 
 def _ingress_drain_ordering(stack: StackView) -> Violations:
     """AWS Load Balancer Controller ingresses: target deregistration delay <= backend pods' grace period."""
-    services, workloads = stack.of_type(K8S_SERVICE), stack.of_type(*DEPLOYMENTS)
+    services, workloads = stack.of_type(K8S_SERVICE), stack.of_type(*REPLICATED_TYPES)
     for ingress in stack.of_type(INGRESS):
         with unknown_skips():
             annotations = ingress.get("metadata", "annotations", default={})
@@ -338,21 +330,24 @@ def _ingress_drain_ordering(stack: StackView) -> Violations:
             match = _ALB_DELAY.search(str(annotations.get(ALB_ANNOTATION_PREFIX + "target-group-attributes", "")))
             delay = float(match.group(1)) if match else 300.0  # the controller's (and ELB's) default
             namespace = k8s_namespace(ingress)
-            names = {str(dig(ingress.get("spec"), "defaultBackend", "service", "name"))}
-            for rule in items(ingress.get("spec", "rules")):
-                names |= {str(dig(p, "backend", "service", "name")) for p in items(dig(rule, "http", "paths"))}
+            names = {str(name) for name in ingress_backend_names(ingress)}
             backends = stack.closest(ingress, [svc for svc in services if k8s_namespace(svc) == namespace
                                                and k8s_name(svc) in names], services)
             for svc in backends:
                 selector = {"matchLabels": svc.get("spec", "selector", default={})}
                 pods = stack.closest(svc, [w for w in workloads if k8s_namespace(w) == namespace
                                            and selector_matches(selector, template_labels(w))], workloads)
-                for w in pods:
-                    grace = number(dig(pod_spec(w), "terminationGracePeriodSeconds", default=30)) or 0.0
-                    if delay > grace:
-                        yield (f"ingress '{k8s_name(ingress)}' drains targets for {fmt(delay)} s but '{k8s_name(w)}' "
-                               f"pods are killed after {fmt(grace)} s: in-flight requests fail during rollouts",
-                               ingress.urn)
+                yield from _drain_outlasts_grace(f"ingress '{k8s_name(ingress)}' drains targets", delay, pods,
+                                                 ingress.urn)
+
+
+def _drain_outlasts_grace(drainer: str, delay: float, workloads: list[ResourceView], urn: str) -> Violations:
+    """Workloads whose pods are killed (grace period) before their load balancer stops sending (drain delay)."""
+    for w in workloads:
+        grace = grace_period_seconds(w)
+        if delay > grace:
+            yield (f"{drainer} for {fmt(delay)} s but '{k8s_name(w)}' pods are killed after {fmt(grace)} s: "
+                   "in-flight requests fail during rollouts", urn)
 
 
 def _redrive(queue: ResourceView, stack: StackView, queues: list[ResourceView]) -> Any:
@@ -422,10 +417,20 @@ def _stack_regions(stack: StackView) -> set[str]:
             if r.type.startswith("aws:") and not r.type.startswith(GLOBAL_SERVICES)}
 
 
-def _region(resource: ResourceView, default: str = "") -> str:
+def _multi_region(stack: StackView) -> bool:
+    """Whether the stack's regional resources span two or more regions."""
+    return len(_stack_regions(stack)) >= 2
+
+
+def _safe_get(resource: ResourceView, key: str, default: Any) -> Any:
+    """A top-level input, or `default` when it is absent or unknown during preview."""
     with unknown_skips():
-        return str(resource.get("region", default=default))
+        return resource.get(key, default=default)
     return default
+
+
+def _region(resource: ResourceView, default: str = "") -> str:
+    return str(_safe_get(resource, "region", default))
 
 
 @stack_rule(
@@ -508,12 +513,6 @@ def aurora_cluster_instances(stack: StackView, config: Mapping[str, Any]) -> Vio
                 yield f"cluster '{cluster.name}' instances all sit in {zones[0]}", cluster.urn
 
 
-def _safe_get(resource: ResourceView, key: str, default: Any) -> Any:
-    with unknown_skips():
-        return resource.get(key, default=default)
-    return default
-
-
 @stack_rule(
     id="aws-dns-failover-pairs",
     description="DNS failover is pre-provisioned: each PRIMARY record has a SECONDARY, and health checks exist.",
@@ -561,6 +560,18 @@ def _bucket_links(stack: StackView, types: tuple[str, ...]) -> dict[str, list[Re
     return linked
 
 
+def _buckets_lacking(stack: StackView, types: tuple[str, ...],
+                     good: Callable[[ResourceView], bool] = lambda _: True) -> Iterator[ResourceView]:
+    """Buckets none of whose sub-resources of `types` is `good` (any one will do by default).
+
+    A bucket whose sub-resources cannot be read is skipped, as is every bucket when a link is unknown.
+    """
+    for urn, linked in _bucket_links(stack, types).items():
+        with unknown_skips():
+            if not any(good(resource) for resource in linked):
+                yield stack.by_urn[urn]
+
+
 @stack_rule(
     id="aws-s3-versioning",
     description="S3 buckets keep object versions, so overwrites and deletes can be undone.",
@@ -569,10 +580,9 @@ def _bucket_links(stack: StackView, types: tuple[str, ...]) -> dict[str, list[Re
     techniques=["DR", "IMM"],
 )
 def s3_versioning(stack: StackView, config: Mapping[str, Any]) -> Violations:
-    for urn, configs in _bucket_links(stack, BUCKET_VERSIONING).items():
-        with unknown_skips():
-            if not any(dig(c.props, "versioningConfiguration", "status") == "Enabled" for c in configs):
-                yield f"bucket '{stack.by_urn[urn].name}' has no enabled versioning", urn
+    for bucket in _buckets_lacking(stack, BUCKET_VERSIONING,
+                                   lambda c: dig(c.props, "versioningConfiguration", "status") == "Enabled"):
+        yield f"bucket '{bucket.name}' has no enabled versioning", bucket.urn
 
 
 @stack_rule(
@@ -584,10 +594,9 @@ def s3_versioning(stack: StackView, config: Mapping[str, Any]) -> Violations:
 )
 def s3_no_public_access(stack: StackView, config: Mapping[str, Any]) -> Violations:
     flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-    for urn, blocks in _bucket_links(stack, (BUCKET_PUBLIC_ACCESS,)).items():
-        with unknown_skips():
-            if not any(all(is_true(dig(b.props, f)) for f in flags) for b in blocks):
-                yield f"bucket '{stack.by_urn[urn].name}' does not block public access (all four flags)", urn
+    for bucket in _buckets_lacking(stack, (BUCKET_PUBLIC_ACCESS,),
+                                   lambda block: all(is_true(dig(block.props, f)) for f in flags)):
+        yield f"bucket '{bucket.name}' does not block public access (all four flags)", bucket.urn
     for acl in stack.of_type(*BUCKET_ACLS):
         with unknown_skips():
             if str(acl.get("acl", default="")).startswith("public-"):
@@ -606,9 +615,8 @@ def s3_no_public_access(stack: StackView, config: Mapping[str, Any]) -> Violatio
     techniques=["SEC"],
 )
 def s3_encryption(stack: StackView, config: Mapping[str, Any]) -> Violations:
-    for urn, configs in _bucket_links(stack, BUCKET_SSE).items():
-        if not configs:
-            yield f"bucket '{stack.by_urn[urn].name}' declares no default encryption", urn
+    for bucket in _buckets_lacking(stack, BUCKET_SSE):
+        yield f"bucket '{bucket.name}' declares no default encryption", bucket.urn
 
 
 @stack_rule(
@@ -622,13 +630,12 @@ def s3_encryption(stack: StackView, config: Mapping[str, Any]) -> Violations:
     severity="medium",
 )
 def s3_replication(stack: StackView, config: Mapping[str, Any]) -> Violations:
-    if len(_stack_regions(stack)) < 2:
+    if not _multi_region(stack):
         return
-    for urn, configs in _bucket_links(stack, (BUCKET_REPLICATION,)).items():
-        bucket = stack.by_urn[urn]
+    for bucket in _buckets_lacking(stack, (BUCKET_REPLICATION,)):
         with unknown_skips():
-            if not configs and tags_of(bucket.props).get("reliability-stack:replication") != "none":
-                yield f"bucket '{bucket.name}' is not replicated to another region", urn
+            if tags_of(bucket.props).get("reliability-stack:replication") != "none":
+                yield f"bucket '{bucket.name}' is not replicated to another region", bucket.urn
 
 
 @stack_rule(
@@ -642,7 +649,7 @@ def s3_replication(stack: StackView, config: Mapping[str, Any]) -> Violations:
     severity="medium",
 )
 def data_multi_region(stack: StackView, config: Mapping[str, Any]) -> Violations:
-    if len(_stack_regions(stack)) < 2:
+    if not _multi_region(stack):
         return
     for table in stack.of_type(TABLE):
         with unknown_skips():

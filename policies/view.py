@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -164,6 +165,11 @@ class ResourceView:
                    parent=parent, dependencies=deps,
                    provider=resource.provider.urn if resource.provider is not None else None)
 
+    @property
+    def kind(self) -> str:
+        """The last segment of the type token: `Deployment`, `Bucket`."""
+        return self.type.rsplit(":", 1)[-1]
+
     def get(self, *path: str | int, default: Any = None) -> Any:
         return dig(self.props, *path, default=default)
 
@@ -316,6 +322,7 @@ WORKLOAD_TYPES = (
 )
 SCALABLE_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet",
                   "kubernetes:apps/v1:ReplicaSet")
+REPLICATED_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
 
 
 def pod_template(resource: ResourceView) -> Mapping[str, Any]:
@@ -339,6 +346,11 @@ def containers(resource: ResourceView, *, init: bool = False) -> list[Mapping[st
     return found
 
 
+def grace_period_seconds(workload: ResourceView) -> float:
+    """The pods' terminationGracePeriodSeconds (Kubernetes' default 30 when unset)."""
+    return number(dig(pod_spec(workload), "terminationGracePeriodSeconds", default=30)) or 0.0
+
+
 def k8s_name(resource: ResourceView) -> str:
     return str(resource.get("metadata", "name", default=resource.name))
 
@@ -350,6 +362,14 @@ def k8s_namespace(resource: ResourceView) -> str:
 def template_labels(resource: ResourceView) -> dict[str, str]:
     labels = dig(pod_template(resource), "metadata", "labels", default={})
     return {str(k): str(labels[k]) for k in labels}
+
+
+def ingress_backend_names(ingress: ResourceView) -> list[Any]:
+    """The Service names an Ingress routes to (default backend first; None where a backend names none)."""
+    names = [dig(ingress.get("spec"), "defaultBackend", "service", "name")]
+    for rule in items(ingress.get("spec", "rules")):
+        names += [dig(p, "backend", "service", "name") for p in items(dig(rule, "http", "paths"))]
+    return names
 
 
 def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
@@ -367,3 +387,25 @@ def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
                 op == "Exists" and not present) or (op == "DoesNotExist" and present):
             return False
     return True
+
+
+# --- Images, ECS, CloudFront ----------------------------------------------------
+
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def pinned_by_digest(image: str) -> bool:
+    """An image reference that ends in a sha256 digest (`repo@sha256:<64 hex>`)."""
+    return bool(_DIGEST.search(image))
+
+
+def ecs_container_definitions(task_definition: ResourceView) -> list[Any]:
+    """An ECS task definition's containers (its `containerDefinitions` JSON string, decoded)."""
+    raw = task_definition.get("containerDefinitions")
+    decoded = json.loads(raw) if isinstance(raw, str) else []
+    return decoded if isinstance(decoded, list) else []
+
+
+def cache_behaviours(distribution: ResourceView) -> list[Any]:
+    """A CloudFront distribution's default cache behaviour followed by its ordered ones."""
+    return [distribution.get("defaultCacheBehavior"), *items(distribution.get("orderedCacheBehaviors"))]
