@@ -155,6 +155,18 @@ class ServiceConfig(_Model):
     dns_failover: bool = Field(default=True, description="multi-region: failover records, health checks, ARC")
 
 
+DEFAULT_CIDR_SERVICES = 32
+
+
+def default_vpc_cidr(service_index: int, region_index: int) -> str | None:
+    """10.<8 x service + region>.0.0/16: disjoint for up to 8 regions and 32 services (else None).
+
+    The default moves when services are reordered: long-lived stacks pin `vpc_cidrs`.
+    """
+    second_octet = 8 * service_index + region_index
+    return f"10.{second_octet}.0.0/16" if service_index < DEFAULT_CIDR_SERVICES and region_index < 8 else None
+
+
 class StackConfig(_Model):
     """Everything `__main__.py` needs to declare one stack."""
 
@@ -198,10 +210,16 @@ class StackConfig(_Model):
 
     @field_validator("services")
     @classmethod
-    def _vpcs_do_not_overlap(cls, services: list[ServiceConfig]) -> list[ServiceConfig]:
+    def _vpcs_do_not_overlap(cls, services: list[ServiceConfig], info: ValidationInfo) -> list[ServiceConfig]:
+        # Checked on the CIDRs the stack will use: pinned ones and the defaults beside them.
+        regions = info.data.get("regions") or []
         networks: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
         for i, service in enumerate(services):
-            for region, cidr in service.vpc_cidrs.items():
+            for r, region in enumerate(regions):
+                cidr = service.vpc_cidrs.get(region) or default_vpc_cidr(i, r)
+                if cidr is None:
+                    raise ValueError(f"services[{i}].vpc_cidrs.{region}: the default plan covers "
+                                     f"{DEFAULT_CIDR_SERVICES} services; pin vpc_cidrs for this one")
                 try:
                     network = ipaddress.ip_network(cidr)
                 except ValueError:
@@ -236,6 +254,13 @@ class StackConfig(_Model):
                 raise ValueError(f"services[{i}].kubernetes.contexts needs a kubeconfig context (cluster) for "
                                  f"every region; missing {', '.join(missing)}")
         return services
+
+    def vpc_cidr(self, service_index: int, region: str) -> str:
+        """The VPC CIDR of a service in a region: pinned, or the default plan's."""
+        service = self.services[service_index]
+        cidr = service.vpc_cidrs.get(region) or default_vpc_cidr(service_index, self.regions.index(region))
+        assert cidr is not None, "validated with the model"
+        return cidr
 
     @property
     def primary_region(self) -> str:

@@ -8,7 +8,6 @@ its file and field.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,52 +20,25 @@ from reliability_stack.components.reliable_service import (
     ReliableService,
     ReliableServiceArgs,
 )
-from reliability_stack.config import STACKS_DIR, StackConfig, from_pulumi_config
-from reliability_stack.errors import ConfigError
+from reliability_stack.config import StackConfig, from_pulumi_config
 from reliability_stack.images import ImageLock, load_lock
-from reliability_stack.slo.loaders import load_slo_files
+from reliability_stack.service_slos import load_service_slos
 from reliability_stack.slo.model import SLO
 
 
-def _spec_path(root: Path, path: str) -> Path:
-    # Relative paths keep messages short ("slos/checkout.yaml: ...") when run from the project.
-    full = root / path
-    try:
-        return Path(os.path.relpath(full, Path.cwd()))
-    except ValueError:  # another drive (Windows)
-        return full
-
-
-def load_service_slos(config: StackConfig, index: int, root: Path) -> tuple[SLO, ...]:
-    """The SLOs of `config.services[index]`, which must all belong to that service."""
-    service = config.services[index]
-    source = f"{STACKS_DIR}/Pulumi.{config.stack}.yaml"
-    for i, path in enumerate(service.slos):
-        if not (root / path).is_file():
-            raise ConfigError(f"SLO file {path!r} not found", file=source,
-                              field=f"reliability-stack:services[{index}].slos[{i}]")
-    loaded = load_slo_files(_spec_path(root, path) for path in service.slos)
+def service_slos(config: StackConfig, index: int, root: Path) -> tuple[SLO, ...]:
+    """The SLOs of `config.services[index]`; loader warnings go to the engine log."""
+    loaded = load_service_slos(root, config, index)
     for warning in loaded.warnings:
         pulumi.log.warn(warning)
-    for slo in loaded.slos:
-        if slo.service != service.name:
-            raise ConfigError(f"{slo.source or 'an SLO file'} defines SLO {slo.name!r} of service {slo.service!r}, "
-                              f"not of {service.name!r}", file=source,
-                              field=f"reliability-stack:services[{index}].slos")
     return loaded.slos
-
-
-def default_vpc_cidr(service_index: int, region_index: int) -> str:
-    """10.<8 x service + region>.0.0/16: disjoint for up to 8 regions and 32 services."""
-    return f"10.{8 * service_index + region_index}.0.0/16"
 
 
 def service_args(config: StackConfig, index: int, lock: ImageLock,
                  slos: tuple[SLO, ...] = ()) -> ReliableServiceArgs:
     """ReliableService inputs for `config.services[index]` (images resolved from the lock)."""
     service = config.services[index]
-    vpc_cidrs = {region: service.vpc_cidrs.get(region) or default_vpc_cidr(index, r)
-                 for r, region in enumerate(config.regions)}
+    vpc_cidrs = {region: config.vpc_cidr(index, region) for region in config.regions}
     ami_ids: dict[str, str] = {}
     green_ami_ids: dict[str, str] = {}
     container_image = None
@@ -136,7 +108,7 @@ def declare_stack(config: StackConfig, *, root: Path | None = None,
     lock = lock or load_lock(root / "images" / "images.lock.json")
     # Read and validate every input before declaring anything: a bad SLO file of the last
     # service must not leave a half-declared program behind.
-    plans = [service_args(config, i, lock, load_service_slos(config, i, root))
+    plans = [service_args(config, i, lock, service_slos(config, i, root))
              for i in range(len(config.services))]
     declared = {}
     for args in plans:

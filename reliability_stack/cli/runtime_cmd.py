@@ -70,11 +70,11 @@ def _load(stack: str, project_dir: Path | None, aws: AwsOptions) -> tuple[StackC
     from reliability_stack.config import load_stack_config
     from reliability_stack.preview.engine import find_project_root
     from reliability_stack.runtime.aws_clients import AwsClients, ClientSettings
-    from reliability_stack.runtime.stack_slos import load_stack_slos
+    from reliability_stack.service_slos import load_stack_slos
 
     root = find_project_root(project_dir)
     config = load_stack_config(root, stack)
-    slos = load_stack_slos(root, config)
+    slos = list(load_stack_slos(root, config).slos)
     settings = ClientSettings(region=config.primary_region, endpoint_url=aws.endpoint_url,
                               connect_timeout=aws.connect_timeout, read_timeout=aws.read_timeout,
                               max_attempts=aws.max_attempts, retry_mode=aws.retry_mode.value)

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -292,10 +291,6 @@ class PolicyAnalyzer:
             found.extend(_diagnostics(response, request.urn))
         return found
 
-    def open_stream(self) -> AnalysisStream:
-        """Analyze resources as they are registered, while the pack is still starting up."""
-        return AnalysisStream(self)
-
     def analyze_all(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
         """`AnalyzeStack` and every `Analyze`, with the stack request in flight alongside the others."""
         assert self.stub is not None
@@ -325,65 +320,6 @@ class PolicyAnalyzer:
                 message.provider.CopyFrom(provider)
             request.resources.append(message)
         return request
-
-
-class AnalysisStream:
-    """`Analyze` each resource the moment the program registers it, as the engine does.
-
-    The pack is connected on a background thread (it loads on the other core while the
-    program runs); resources registered before it is ready wait in a queue. `finish`
-    sends `AnalyzeStack` over everything and returns all diagnostics.
-    """
-
-    def __init__(self, analyzer: PolicyAnalyzer) -> None:
-        self.analyzer = analyzer
-        self._lock = threading.Lock()
-        self._pending: list[Any] = []
-        self._calls: list[tuple[str, Any]] = []
-        self._providers: dict[str, Any] = {}
-        self._ready = False
-        self._error: BaseException | None = None
-        self._connecting = threading.Thread(target=self._connect, name="policy-pack-connect", daemon=True)
-        self._connecting.start()
-
-    def _connect(self) -> None:
-        try:
-            self.analyzer.connect()
-        except BaseException as exc:  # re-raised on the caller's thread by finish()
-            self._error = exc
-            return
-        with self._lock:
-            self._ready = True
-            pending, self._pending = self._pending, []
-            for resource in pending:
-                self._send(resource)
-
-    def _send(self, resource: Any) -> None:
-        assert self.analyzer.stub is not None
-        request = self.analyzer._request(resource, self._providers)
-        self._calls.append((_field(resource, "urn"), self.analyzer.stub.Analyze.future(request)))
-
-    def submit(self, resource: Any) -> None:
-        """Queue or send `Analyze` for one registered resource."""
-        with self._lock:
-            if str(_field(resource, "type")).startswith("pulumi:providers:"):
-                self._providers[_field(resource, "urn")] = resource
-            if self._ready:
-                self._send(resource)
-            else:
-                self._pending.append(resource)
-
-    def finish(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
-        """Wait for every `Analyze`, run `AnalyzeStack`, return all diagnostics."""
-        self._connecting.join()
-        if self._error is not None:
-            raise self._error
-        assert self.analyzer.stub is not None
-        stack_call = self.analyzer.stub.AnalyzeStack.future(self.analyzer._stack_request(resources))
-        found: list[dict[str, Any]] = []
-        for urn, call in self._calls:
-            found.extend(_diagnostics(call.result(), urn))
-        return found + _diagnostics(stack_call.result())
 
 
 def load_policy_config(path: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ recorded with its inputs *and* its resource options (protect, ignoreChanges, ...
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import threading
@@ -87,10 +88,8 @@ def _plain(value: Any) -> Any:
 class CapturingMonitor(pulumi_mocks.MockMonitor):
     """A mock engine monitor that records each registration with its options."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks,
-                 on_register: Callable[[CapturedResource], None] | None = None) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
-        self.on_register = on_register
         self.captured: list[CapturedResource] = []
         self._urns: set[str] = set()
         self.stack_urn = ""
@@ -120,8 +119,6 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 self.duplicates.append(resource.urn)
             self._urns.add(resource.urn)
             self.captured.append(resource)
-        if self.on_register is not None:
-            self.on_register(resource)
         return response
 
 
@@ -141,20 +138,23 @@ def capture_program(
     project: str = "reliability-stack",
     config: dict[str, Any] | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
-    on_register: Callable[[CapturedResource], None] | None = None,
 ) -> CapturedStack:
     """Run `program` under the mock runtime (not in preview mode) and return what it declared.
 
     `preview=False` so that every `apply` runs: under `preview=True`, unreturned outputs
-    stay unknown and assertions inside them pass vacuously. `on_register` sees each
-    resource as it is registered, as the engine's analyzers do.
+    stay unknown and assertions inside them pass vacuously.
     """
     config = dict(config or {})
     region = str(config.get("aws:region", "us-east-1"))
-    monitor = CapturingMonitor(mocks or RealisticMocks(default_region=region), on_register)
+    monitor = CapturingMonitor(mocks or RealisticMocks(default_region=region))
     engine_log = _EngineLog()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The runtime allocates millions of short-lived objects while the heap keeps growing;
+    # the cyclic collector's passes over it took over half the capture time and grew faster
+    # than the stack (5 services: 7.5 s -> 3.3 s without). One collection runs afterwards.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with warnings.catch_warnings(record=True) as python_warnings:
             warnings.simplefilter("always", DeprecationWarning)
@@ -162,6 +162,8 @@ def capture_program(
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+        if collecting:
+            gc.enable()
     if monitor.duplicates:
         raise DuplicateResourceError(f"duplicate resource URN: {monitor.duplicates[0]}")
     resources = sorted(monitor.captured, key=lambda r: r.urn)

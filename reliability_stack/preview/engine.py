@@ -17,11 +17,9 @@ from typing import Any
 import yaml
 
 from reliability_stack.config import (
-    PROJECT,
     StackConfig,
     load_stack_config,
     read_stack_file,
-    stack_file,
 )
 from reliability_stack.errors import ConfigError, InputError, ReliabilityStackError
 from reliability_stack.preview.summary import counts_by_type, stateful_gaps
@@ -73,26 +71,12 @@ def read_project(root: Path) -> dict[str, Any]:
 
 
 def load_slo_plans(root: Path, config: StackConfig) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
-    """Load every SLO file the stack's services name; return the SLOs, their plan entries, warnings."""
-    from reliability_stack.slo.loaders import load_slo_file
+    """Every SLO the stack's services name; return the SLOs, their plan entries, warnings."""
+    from reliability_stack.service_slos import load_stack_slos
     from reliability_stack.slo.plan import alert_plan
 
-    source = str(stack_file(root, config.stack).relative_to(root))
-    slos: list[Any] = []
-    plans: list[dict[str, Any]] = []
-    warnings: list[str] = []
-    for s_index, service in enumerate(config.services):
-        for f_index, relative in enumerate(service.slos):
-            path = root / relative
-            if not path.is_file():
-                raise ConfigError(f"SLO file {relative!r} does not exist", file=source,
-                                  field=f"{PROJECT}:services[{s_index}].slos[{f_index}]")
-            loaded = load_slo_file(path)
-            warnings.extend(loaded.warnings)
-            for slo in loaded.slos:
-                slos.append(slo)
-                plans.append(alert_plan(slo))
-    return slos, plans, warnings
+    loaded = load_stack_slos(root, config)
+    return list(loaded.slos), [alert_plan(slo) for slo in loaded.slos], list(loaded.warnings)
 
 
 def _monitoring_cost(slos: list[Any], plans: list[dict[str, Any]]) -> None:
@@ -104,8 +88,7 @@ def _monitoring_cost(slos: list[Any], plans: list[dict[str, Any]]) -> None:
         plan["monthlyCostUsd"] = round(monthly_cost_usd(slo), 2)
 
 
-def run_program(root: Path, project: str, stack: str, config_values: dict[str, Any],
-                on_register: Callable[[Any], None] | None = None) -> Any:
+def run_program(root: Path, project: str, stack: str, config_values: dict[str, Any]) -> Any:
     """Run the project's real stack program (`__main__.py`) under the mock runtime."""
     from reliability_stack.preview.capture import capture_program
 
@@ -119,8 +102,7 @@ def run_program(root: Path, project: str, stack: str, config_values: dict[str, A
             sys.path.remove(str(root))
 
     try:
-        return capture_program(program, stack=stack, project=project, config=config_values,
-                               on_register=on_register)
+        return capture_program(program, stack=stack, project=project, config=config_values)
     except InputError:
         raise
     except ReliabilityStackError:
@@ -159,15 +141,16 @@ def run_preview(stack: str, *, root: Path | None = None, policy_config: Path | N
     _monitoring_cost(slos, slo_plans)
     step("running the stack program under the mock runtime")
     analyzer = policy_analyzer(root, stack, policy_config.resolve() if policy_config else None)
-    analyzer.spawn()  # the pack loads on the other core while the program starts
+    # The pack loads on the other core while the program runs. (Analyzing each resource as
+    # it registers, as the engine does, measured slower here: the gRPC calls contend with
+    # the program for the interpreter.)
+    analyzer.spawn()
     try:
-        # As in `pulumi preview`, each resource is analyzed as it is registered.
-        stream = analyzer.open_stream()
-        captured = run_program(root, project, stack, read_stack_file(root, stack),
-                               on_register=lambda resource: stream.submit(resource.to_plan()))
+        captured = run_program(root, project, stack, read_stack_file(root, stack))
         resources = [resource.to_plan() for resource in captured.resources]
         step(f"evaluating {len(resources)} resources against the policy pack")
-        policies, policy_list = policy_verdict(analyzer, stream.finish(resources))
+        analyzer.connect()
+        policies, policy_list = policy_verdict(analyzer, analyzer.analyze_all(resources))
     finally:
         analyzer.stop()
     stateful_count, gaps = stateful_gaps(resources)

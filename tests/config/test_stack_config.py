@@ -104,3 +104,28 @@ def test_unknown_stack_lists_the_known_ones(tmp_path):
 def test_stack_names_cannot_escape_the_stacks_folder(tmp_path):
     with pytest.raises(ConfigError, match="invalid stack name"):
         load_stack_config(tmp_path, "../etc/passwd")
+
+
+def test_default_vpc_cidrs_never_overlap_pinned_ones(tmp_path):
+    config = copy.deepcopy(VALID)
+    first = config["reliability-stack:services"][0]
+    second = {**copy.deepcopy(first), "name": "orders", "domain": "orders.example.com"}
+    # The second service's default is 10.8.0.0/16; pinning the first there must be refused.
+    first["vpc_cidrs"] = {"us-east-1": "10.8.0.0/16"}
+    config["reliability-stack:services"].append(second)
+    _write(tmp_path, "dev", config)
+    with pytest.raises(ConfigError, match=r"services\[1\]\.vpc_cidrs\.us-east-1: 10\.8\.0\.0/16 overlaps services\[0\]"):
+        load_stack_config(tmp_path, "dev")
+
+
+def test_more_services_than_the_default_plan_need_pinned_cidrs(tmp_path):
+    config = copy.deepcopy(VALID)
+    template = config["reliability-stack:services"][0]
+    config["reliability-stack:services"] = [
+        {**copy.deepcopy(template), "name": f"svc-{i}", "domain": f"svc-{i}.example.com"} for i in range(33)]
+    _write(tmp_path, "dev", config)
+    with pytest.raises(ConfigError, match=r"services\[32\]\.vpc_cidrs\.us-east-1: the default plan covers 32"):
+        load_stack_config(tmp_path, "dev")
+    config["reliability-stack:services"][32]["vpc_cidrs"] = {"us-east-1": "172.16.0.0/16"}
+    _write(tmp_path, "dev", config)
+    assert load_stack_config(tmp_path, "dev").vpc_cidr(32, "us-east-1") == "172.16.0.0/16"

@@ -22,8 +22,8 @@ from moto import mock_aws
 
 from reliability_stack.config import load_stack_config
 from reliability_stack.runtime.aws_clients import AwsClients, ClientSettings
-from reliability_stack.runtime.stack_slos import load_stack_slos
 from reliability_stack.runtime.tagged_resources import TAG_SERVICE, TAG_STACK
+from reliability_stack.service_slos import load_stack_slos
 
 REGION = "us-east-1"
 STACK = "review-shop"
@@ -124,7 +124,7 @@ def clients(**settings: Any) -> AwsClients:
 def stack(project: Path) -> tuple[Any, list[Any]]:
     """The test stack's config and SLOs, loaded the way the CLI loads them."""
     config = load_stack_config(project, STACK)
-    return config, load_stack_slos(project, config)
+    return config, load_stack_slos(project, config).slos
 
 
 # --- live resources -----------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from reliability_stack.errors import InputError, RuntimeToolError
 from reliability_stack.runtime.aws_clients import AwsClients, ClientSettings
 from reliability_stack.runtime.release_gate import decide
 from reliability_stack.runtime.slo_measurement import measure_slo, metric_targets
-from reliability_stack.runtime.stack_slos import load_stack_slos
+from reliability_stack.service_slos import load_stack_slos
 
 from .conftest import NOW, REGION, STACK, clients, healthy, load_balancer, network, seed_alb_traffic
 
@@ -124,4 +124,4 @@ def test_pagination_follows_each_services_token(project: Path) -> None:
              clients().paginate("elbv2", "describe_load_balancers", "LoadBalancers", PageSize=1)]
     assert sorted(names) == ["shop-alb-0", "shop-alb-1", "shop-alb-2"]
     config = load_stack_config(project, STACK)
-    assert len(metric_targets(clients(), config, load_stack_slos(project, config)[0])) == 3
+    assert len(metric_targets(clients(), config, load_stack_slos(project, config).slos[0])) == 3

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from reliability_stack.cli.main import app
 from reliability_stack.config import load_stack_config
 from reliability_stack.runtime.deployed_intent import IntentCheck, verify_stack
-from reliability_stack.runtime.stack_slos import load_stack_slos
 from reliability_stack.runtime.tagged_resources import TAG_SERVICE, TAG_SEVERITY, TAG_SLO, TAG_STACK
+from reliability_stack.service_slos import load_stack_slos
 
 from .conftest import REGION, SERVICE, STACK, Network, clients, network, seeding_client, tags, write_project
 
@@ -55,7 +55,7 @@ def deploy(net: Network, *, resilient: bool = True, alarms: bool = True) -> None
 
 def run_verify(project: Path, stack: str = STACK) -> list[IntentCheck]:
     config = load_stack_config(project, stack)
-    return verify_stack(clients(), config, load_stack_slos(project, config))
+    return verify_stack(clients(), config, load_stack_slos(project, config).slos)
 
 
 def mismatches(checks: list[IntentCheck]) -> set[tuple[str, str]]:
