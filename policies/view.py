@@ -216,6 +216,11 @@ class StackView:
             for identifier in r.identifiers():
                 for key in {identifier, _last_segment(identifier)}:
                     self._by_reference.setdefault(key, []).append(r)
+        self._of_type: dict[tuple[str, ...], list[ResourceView]] = {}
+        self._position_cache: dict[int, tuple[Sequence[ResourceView], dict[str, int]]] = {}
+        self._by_name: dict[str, list[ResourceView]] = {}
+        for r in self.resources:
+            self._by_name.setdefault(r.name, []).append(r)
         self._children: dict[str, list[ResourceView]] = {}
         for r in self.resources:
             if r.parent:
@@ -238,10 +243,22 @@ class StackView:
         return view
 
     def of_type(self, *types: str) -> list[ResourceView]:
-        found: list[ResourceView] = []
-        for t in types:
-            found.extend(self._by_type.get(t, ()))
+        """The resources of these types, in stack order. The list is shared: read it, never change it."""
+        found = self._of_type.get(types)
+        if found is None:
+            found = [r for t in types for r in self._by_type.get(t, ())]
+            self._of_type[types] = found
         return found
+
+    def _positions(self, candidates: Sequence[ResourceView]) -> dict[str, int]:
+        # Policies resolve many references against the same candidate list (usually one
+        # `of_type` result): index it once, keyed on the list itself (held, so ids stay unique).
+        cached = self._position_cache.get(id(candidates))
+        if cached is not None and cached[0] is candidates:
+            return cached[1]
+        positions = {c.urn: i for i, c in enumerate(candidates)}
+        self._position_cache[id(candidates)] = (candidates, positions)
+        return positions
 
     def ancestors(self, resource: ResourceView) -> Iterator[ResourceView]:
         seen = set()
@@ -293,20 +310,22 @@ class StackView:
         if not isinstance(value, str) or not value:
             return None
         segment = _last_segment(value)
-        position = {id(c): i for i, c in enumerate(candidates)}
-        hits = [r for key in (value, segment) for r in self._by_reference.get(key, ()) if id(r) in position]
+        position = self._positions(candidates)
+        hits = [r for key in (value, segment) for r in self._by_reference.get(key, ()) if r.urn in position]
         if hits:
-            return min(hits, key=lambda r: position[id(r)])
+            return min(hits, key=lambda r: position[r.urn])
         if owner is not None:
-            linked = [c for c in candidates if c.urn in owner.dependencies]
+            linked = sorted((urn for urn in owner.dependencies if urn in position), key=position.__getitem__)
             if len(linked) == 1:
-                return linked[0]
-        best: ResourceView | None = None
-        for c in candidates:
-            if (segment == c.name or segment.startswith(c.name + "-")) and (best is None
-                                                                           or len(c.name) > len(best.name)):
-                best = c
-        return best
+                return candidates[position[linked[0]]]
+        # The longest candidate name that is the segment or a `-`-separated prefix of it; the
+        # first such candidate in order when several share that name.
+        parts = segment.split("-")
+        for end in range(len(parts), 0, -1):
+            named = [c for c in self._by_name.get("-".join(parts[:end]), ()) if c.urn in position]
+            if named:
+                return min(named, key=lambda c: position[c.urn])
+        return None
 
 
 # --- Kubernetes ---------------------------------------------------------------
