@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -21,8 +21,11 @@ from reliability_stack.config import (
     load_stack_config,
     read_stack_file,
 )
-from reliability_stack.errors import ConfigError, InputError, ReliabilityStackError
+from reliability_stack.errors import ConfigError, ReliabilityStackError
 from reliability_stack.preview.summary import counts_by_type, stateful_gaps
+
+if TYPE_CHECKING:
+    from reliability_stack.preview.analyzer import PolicyAnalyzer
 
 Progress = Callable[[str], None]
 
@@ -80,10 +83,9 @@ def load_slo_plans(root: Path, config: StackConfig) -> tuple[list[Any], list[dic
 
 
 def _monitoring_cost(slos: list[Any], plans: list[dict[str, Any]]) -> None:
-    try:
-        from reliability_stack.slo.cloudwatch_cost import monthly_cost_usd
-    except ModuleNotFoundError:
-        return
+    """Add the monthly CloudWatch cost of each SLO's alarms to its plan entry."""
+    from reliability_stack.slo.cloudwatch_cost import monthly_cost_usd
+
     for slo, plan in zip(slos, plans, strict=True):
         plan["monthlyCostUsd"] = round(monthly_cost_usd(slo), 2)
 
@@ -103,15 +105,13 @@ def run_program(root: Path, project: str, stack: str, config_values: dict[str, A
 
     try:
         return capture_program(program, stack=stack, project=project, config=config_values)
-    except InputError:
-        raise
-    except ReliabilityStackError:
+    except ReliabilityStackError:  # bad input (exit 2) and the like keep their own exit codes
         raise
     except Exception as exc:  # a bug in the program or a component, not bad input
         raise ProgramError(f"the stack program failed: {type(exc).__name__}: {exc}") from exc
 
 
-def policy_analyzer(root: Path, stack: str, config_path: Path | None = None) -> Any:
+def policy_analyzer(root: Path, stack: str, config_path: Path | None = None) -> PolicyAnalyzer:
     """The policy pack in `root/policies`, configured like `--policy-pack-config` (default: the stack's file)."""
     from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config
 
@@ -122,7 +122,7 @@ def policy_analyzer(root: Path, stack: str, config_path: Path | None = None) -> 
     return PolicyAnalyzer(load_policy_config(config_path), pack_dir=root / "policies", config_source=source)
 
 
-def policy_verdict(analyzer: Any, violations: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
+def policy_verdict(analyzer: PolicyAnalyzer, violations: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
     """The plan's `policies` section from the diagnostics of a finished analysis."""
     violations.sort(key=lambda v: (v["enforcementLevel"] != "mandatory", v["policy"], v["urn"]))
     pack = analyzer.info.name if analyzer.info else "policies"
