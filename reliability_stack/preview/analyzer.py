@@ -261,65 +261,71 @@ class PolicyAnalyzer:
             for p in self.info.policies
         ]
 
-    def _request(self, resource: Any, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=_field(resource, "type"), properties=_struct(_field(resource, "props")),
-            urn=_field(resource, "urn"), name=_field(resource, "name"), options=_resource_options(resource),
-        )
-        provider = _provider_of(resource, providers)
-        if provider is not None:
-            request.provider.CopyFrom(provider)
-        return request
-
     def analyze(self, resource: Any, providers: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """`Analyze` one resource; returns its diagnostics. `providers` maps URN to provider resource."""
         assert self.stub is not None
-        return _diagnostics(self.stub.Analyze(self._request(resource, providers or {})), _field(resource, "urn"))
+        message = _resource_message(resource, providers or {})
+        return _diagnostics(self.stub.Analyze(_analyze_request(message)), message.urn)
 
     def analyze_many(self, resources: Iterable[Any], *, window: int = 64) -> list[dict[str, Any]]:
         """`Analyze` every resource, several requests in flight as the engine does."""
-        assert self.stub is not None
-        resources = list(resources)
-        providers = _providers(resources)
-        requests = [self._request(resource, providers) for resource in resources]
-        responses: list[analyzer_pb2.AnalyzeResponse] = []
-        for start in range(0, len(requests), window):
-            in_flight = [self.stub.Analyze.future(request) for request in requests[start:start + window]]
-            responses.extend(future.result() for future in in_flight)
-        found: list[dict[str, Any]] = []
-        for request, response in zip(requests, responses, strict=True):
-            found.extend(_diagnostics(response, request.urn))
-        return found
+        return self._analyze_messages(_resource_messages(resources), window=window)
 
     def analyze_all(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
         """`AnalyzeStack` and every `Analyze`, with the stack request in flight alongside the others."""
         assert self.stub is not None
-        resources = list(resources)
-        stack_call = self.stub.AnalyzeStack.future(self._stack_request(resources))
-        found = self.analyze_many(resources)
+        messages = _resource_messages(resources)  # encoded once for both kinds of request
+        stack_call = self.stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=messages))
+        found = self._analyze_messages(messages)
         return found + _diagnostics(stack_call.result())
 
     def analyze_stack(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
         """`AnalyzeStack` over all resources; returns the stack policies' diagnostics."""
         assert self.stub is not None
-        return _diagnostics(self.stub.AnalyzeStack(self._stack_request(resources)))
+        request = analyzer_pb2.AnalyzeStackRequest(resources=_resource_messages(resources))
+        return _diagnostics(self.stub.AnalyzeStack(request))
 
-    def _stack_request(self, resources: Iterable[Any]) -> analyzer_pb2.AnalyzeStackRequest:
-        request = analyzer_pb2.AnalyzeStackRequest()
-        resources = list(resources)
-        providers = _providers(resources)
-        for resource in resources:
-            options = _field(resource, "options") or {}
-            message = analyzer_pb2.AnalyzerResource(
-                type=_field(resource, "type"), properties=_struct(_field(resource, "props")),
-                urn=_field(resource, "urn"), name=_field(resource, "name"), options=_resource_options(resource),
-                parent=_field(resource, "parent") or "", dependencies=list(options.get("dependsOn") or []),
-            )
-            provider = _provider_of(resource, providers)
-            if provider is not None:
-                message.provider.CopyFrom(provider)
-            request.resources.append(message)
-        return request
+    def _analyze_messages(self, messages: list[analyzer_pb2.AnalyzerResource], *,
+                          window: int = 64) -> list[dict[str, Any]]:
+        assert self.stub is not None
+        responses: list[analyzer_pb2.AnalyzeResponse] = []
+        for start in range(0, len(messages), window):
+            in_flight = [self.stub.Analyze.future(_analyze_request(m)) for m in messages[start:start + window]]
+            responses.extend(future.result() for future in in_flight)
+        found: list[dict[str, Any]] = []
+        for message, response in zip(messages, responses, strict=True):
+            found.extend(_diagnostics(response, message.urn))
+        return found
+
+
+def _resource_message(resource: Any, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResource:
+    """One resource as the engine describes it to the analyzer (inputs, options, parent, provider)."""
+    options = _field(resource, "options") or {}
+    message = analyzer_pb2.AnalyzerResource(
+        type=_field(resource, "type"), properties=_struct(_field(resource, "props")),
+        urn=_field(resource, "urn"), name=_field(resource, "name"), options=_resource_options(resource),
+        parent=_field(resource, "parent") or "", dependencies=list(options.get("dependsOn") or []),
+    )
+    provider = _provider_of(resource, providers)
+    if provider is not None:
+        message.provider.CopyFrom(provider)
+    return message
+
+
+def _resource_messages(resources: Iterable[Any]) -> list[analyzer_pb2.AnalyzerResource]:
+    resources = list(resources)
+    providers = _providers(resources)
+    return [_resource_message(resource, providers) for resource in resources]
+
+
+def _analyze_request(message: analyzer_pb2.AnalyzerResource) -> analyzer_pb2.AnalyzeRequest:
+    """The `Analyze` request for a resource: the same fields, without parent and dependencies."""
+    request = analyzer_pb2.AnalyzeRequest(type=message.type, urn=message.urn, name=message.name)
+    request.properties.CopyFrom(message.properties)
+    request.options.CopyFrom(message.options)
+    if message.HasField("provider"):
+        request.provider.CopyFrom(message.provider)
+    return request
 
 
 def load_policy_config(path: Path) -> dict[str, Any]:

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from reliability_stack.policies.pack import PACK_NAME, build_policies, initial_config
 from reliability_stack.policies.servicer import TypeDispatchingServicer
+from reliability_stack.preview.analyzer import _analyze_request, _resource_message, _resource_messages
 from tests.policies.corpus import MUTATIONS, good_stack, mutate
 
 
 def _request(resource) -> analyzer_pb2.AnalyzeRequest:
-    props = struct_pb2.Struct()
-    props.update(resource["props"])
-    options = analyzer_pb2.AnalyzerResourceOptions(protect=resource["options"]["protect"],
-                                                   ignoreChanges=resource["options"]["ignoreChanges"])
-    return analyzer_pb2.AnalyzeRequest(type=resource["type"], properties=props, urn=resource["urn"],
-                                       name=resource["name"], options=options)
+    # Encoded exactly as `relstack preview` sends it.
+    return _analyze_request(_resource_message(resource, {}))
 
 
 def _answers(servicer, requests):
@@ -50,14 +46,7 @@ def test_dispatch_gives_the_sdk_servicers_answers():
 
 
 def _stack_request(resources) -> analyzer_pb2.AnalyzeStackRequest:
-    request = analyzer_pb2.AnalyzeStackRequest()
-    for resource in resources:
-        single = _request(resource)
-        request.resources.append(analyzer_pb2.AnalyzerResource(
-            type=single.type, properties=single.properties, urn=single.urn, name=single.name,
-            options=single.options, parent=resource["parent"] or "",
-            dependencies=resource["options"]["dependsOn"]))
-    return request
+    return analyzer_pb2.AnalyzeStackRequest(resources=_resource_messages(resources))
 
 
 def test_stack_analysis_matches_the_sdk_servicer():
@@ -75,7 +64,7 @@ def test_stack_analysis_matches_the_sdk_servicer():
 def test_a_type_no_policy_applies_to_costs_nothing():
     args = (PACK_NAME, "0.0.1", build_policies(), EnforcementLevel.ADVISORY, initial_config())
     dispatching = TypeDispatchingServicer(*args)
-    request = _request({"type": "aws:iam/role:Role", "name": "r", "urn": "urn:r", "props": {"name": "r"},
+    request = _request({"type": "aws:iam/role:Role", "name": "r", "urn": "urn:r", "parent": None, "props": {"name": "r"},
                         "options": {"protect": False, "ignoreChanges": []}})
     assert list(dispatching.Analyze(request, None).diagnostics) == []
     assert dispatching._by_type["aws:iam/role:Role"] is None  # noqa: SLF001 - the dispatch table itself
