@@ -10,7 +10,7 @@ from __future__ import annotations
 import runpy
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,16 +38,14 @@ class ProgramError(ReliabilityStackError):
 
 @dataclass
 class PreviewResult:
-    """The plan (the JSON document of the design notes) and what the reports need beside it."""
+    """The plan: the JSON document of the design notes, which every report renders."""
 
     plan: dict[str, Any]
-    config: StackConfig
-    mandatory_violations: int = 0
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.mandatory_violations else 0
+        """1 when a mandatory policy is violated, else 0."""
+        return 1 if self.plan["summary"]["mandatoryViolations"] else 0
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -174,5 +172,4 @@ def run_preview(stack: str, *, root: Path | None = None, policy_config: Path | N
         "outputs": captured.exports,
         "warnings": warnings + captured.warnings,
     }
-    return PreviewResult(plan=plan, config=config, mandatory_violations=mandatory,
-                         warnings=warnings + captured.warnings)
+    return PreviewResult(plan=plan)
