@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -208,12 +209,22 @@ class PolicyAnalyzer:
         assert self.process is not None and self.process.stdout is not None
         first_line = self.process.stdout.readline().decode().strip()
         if not first_line.isdigit():
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise AnalyzerError(f"policy pack {self.pack_dir} did not start: {tail[0]}")
+            raise self.start_failure()
+        self.attach(first_line)
+
+    def start_failure(self) -> AnalyzerError:
+        """Stop a spawned pack that printed no port, and say why from the end of its stderr."""
+        assert self.process is not None
+        self.process.kill()
+        _, err = self.process.communicate(timeout=10)
+        tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        self.stop()
+        return AnalyzerError(f"policy pack {self.pack_dir} did not start: {tail[0]}")
+
+    def attach(self, port: str) -> None:
+        """Connect to a pack serving on `port` (started here or by another process) and configure it."""
         try:
-            self._connect(first_line)
+            self._connect(port)
         except BaseException:
             self.stop()
             raise
@@ -269,15 +280,16 @@ class PolicyAnalyzer:
 
     def analyze_many(self, resources: Iterable[Any], *, window: int = 64) -> list[dict[str, Any]]:
         """`Analyze` every resource, several requests in flight as the engine does."""
-        return self._analyze_messages(_resource_messages(resources), window=window)
+        resources = list(resources)
+        stream = self.stream(window=window, providers=_providers(resources))
+        for resource in resources:
+            stream.add(resource)
+        return stream.drain()
 
-    def analyze_all(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
-        """`AnalyzeStack` and every `Analyze`, with the stack request in flight alongside the others."""
+    def stream(self, *, window: int = 128, providers: Mapping[str, Any] | None = None) -> AnalysisStream:
+        """Analyze resources as they arrive, and the stack once they are all in (as the engine does)."""
         assert self.stub is not None
-        messages = _resource_messages(resources)  # encoded once for both kinds of request
-        stack_call = self.stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=messages))
-        found = self._analyze_messages(messages)
-        return found + _diagnostics(stack_call.result())
+        return AnalysisStream(self.stub, window=window, providers=providers)
 
     def analyze_stack(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
         """`AnalyzeStack` over all resources; returns the stack policies' diagnostics."""
@@ -285,17 +297,46 @@ class PolicyAnalyzer:
         request = analyzer_pb2.AnalyzeStackRequest(resources=_resource_messages(resources))
         return _diagnostics(self.stub.AnalyzeStack(request))
 
-    def _analyze_messages(self, messages: list[analyzer_pb2.AnalyzerResource], *,
-                          window: int = 64) -> list[dict[str, Any]]:
-        assert self.stub is not None
-        responses: list[analyzer_pb2.AnalyzeResponse] = []
-        for start in range(0, len(messages), window):
-            in_flight = [self.stub.Analyze.future(_analyze_request(m)) for m in messages[start:start + window]]
-            responses.extend(future.result() for future in in_flight)
-        found: list[dict[str, Any]] = []
-        for message, response in zip(messages, responses, strict=True):
-            found.extend(_diagnostics(response, message.urn))
-        return found
+
+class AnalysisStream:
+    """`Analyze` for each resource as it arrives (up to `window` in flight), then `AnalyzeStack`.
+
+    Explicit providers must arrive before the resources declared with them (registration
+    order does that), unless they are all given up front as `providers`.
+    """
+
+    def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, *, window: int,
+                 providers: Mapping[str, Any] | None = None) -> None:
+        self.stub = stub
+        self.window = window
+        self.messages: list[analyzer_pb2.AnalyzerResource] = []
+        self.providers: dict[str, Any] = dict(providers or {})
+        self.in_flight: deque[tuple[str, Any]] = deque()
+        self.found: list[dict[str, Any]] = []
+
+    def add(self, resource: Any) -> None:
+        if str(_field(resource, "type")).startswith("pulumi:providers:"):
+            self.providers[_field(resource, "urn")] = resource
+        message = _resource_message(resource, self.providers)
+        self.messages.append(message)  # encoded once for both kinds of request
+        if len(self.in_flight) >= self.window:
+            self._collect_oldest()
+        self.in_flight.append((message.urn, self.stub.Analyze.future(_analyze_request(message))))
+
+    def finish(self) -> list[dict[str, Any]]:
+        """Every diagnostic: the resources' and, from `AnalyzeStack`, the stack policies'."""
+        stack_call = self.stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=self.messages))
+        return self.drain() + _diagnostics(stack_call.result())
+
+    def drain(self) -> list[dict[str, Any]]:
+        """The diagnostics of every `Analyze` sent so far."""
+        while self.in_flight:
+            self._collect_oldest()
+        return self.found
+
+    def _collect_oldest(self) -> None:
+        urn, call = self.in_flight.popleft()
+        self.found.extend(_diagnostics(call.result(), urn))
 
 
 def _resource_message(resource: Any, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResource:

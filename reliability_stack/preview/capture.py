@@ -8,12 +8,13 @@ recorded with its inputs *and* its resource options (protect, ignoreChanges, ...
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,8 +89,10 @@ def _plain(value: Any) -> Any:
 class CapturingMonitor(pulumi_mocks.MockMonitor):
     """A mock engine monitor that records each registration with its options."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks,
+                 on_resource: Callable[[CapturedResource], None] | None = None) -> None:
         super().__init__(mocks)
+        self.on_resource = on_resource
         self.captured: list[CapturedResource] = []
         self._urns: set[str] = set()
         self.stack_urn = ""
@@ -119,6 +122,8 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 self.duplicates.append(resource.urn)
             self._urns.add(resource.urn)
             self.captured.append(resource)
+        if self.on_resource is not None:
+            self.on_resource(resource)
         return response
 
 
@@ -131,6 +136,25 @@ def _config_strings(config: dict[str, Any]) -> dict[str, str]:
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
 
 
+@contextlib.contextmanager
+def rarer_collections() -> Iterator[None]:
+    """Rarer passes of the cyclic garbage collector, then the thresholds found on entry.
+
+    The runtime allocates millions of short-lived objects while the heap keeps growing; with
+    the default thresholds the collector's passes took over half the capture time and grew
+    faster than the stack. Rarer passes keep it linear without turning collection off. A
+    caller that goes on working with the program's objects (the preview renders them) holds
+    this for longer: restoring the defaults right after a capture makes the next allocation
+    pay for a pass over everything the capture left.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 20_000), max(thresholds[1], 50), max(thresholds[2], 1_000))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def capture_program(
     program: Callable[[], Any],
     *,
@@ -138,31 +162,27 @@ def capture_program(
     project: str = "reliability-stack",
     config: dict[str, Any] | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
+    on_resource: Callable[[CapturedResource], None] | None = None,
 ) -> CapturedStack:
     """Run `program` under the mock runtime (not in preview mode) and return what it declared.
 
     `preview=False` so that every `apply` runs: under `preview=True`, unreturned outputs
-    stay unknown and assertions inside them pass vacuously.
+    stay unknown and assertions inside them pass vacuously. `on_resource` sees each resource
+    as it registers, as the engine does (providers before the resources that use them).
     """
     config = dict(config or {})
     region = str(config.get("aws:region", "us-east-1"))
-    monitor = CapturingMonitor(mocks or RealisticMocks(default_region=region))
+    monitor = CapturingMonitor(mocks or RealisticMocks(default_region=region), on_resource)
     engine_log = _EngineLog()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    # The runtime allocates millions of short-lived objects while the heap keeps growing; with
-    # the default thresholds the cyclic collector's passes took over half the capture time and
-    # grew faster than the stack. Rarer passes keep it linear without turning collection off.
-    thresholds = gc.get_threshold()
-    gc.set_threshold(20_000, 50, 1_000)
     try:
-        with warnings.catch_warnings(record=True) as python_warnings:
+        with rarer_collections(), warnings.catch_warnings(record=True) as python_warnings:
             warnings.simplefilter("always", DeprecationWarning)
             exports = _run(program, monitor, engine_log, project=project, stack=stack, config=config)
     finally:
         asyncio.set_event_loop(None)
         loop.close()
-        gc.set_threshold(*thresholds)
     if monitor.duplicates:
         raise DuplicateResourceError(f"duplicate resource URN: {monitor.duplicates[0]}")
     resources = sorted(monitor.captured, key=lambda r: r.urn)

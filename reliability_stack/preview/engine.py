@@ -25,7 +25,8 @@ from reliability_stack.errors import ConfigError, ReliabilityStackError
 from reliability_stack.preview.summary import counts_by_type, stateful_gaps
 
 if TYPE_CHECKING:
-    from reliability_stack.preview.analyzer import PolicyAnalyzer
+    from reliability_stack.preview.capture import CapturedResource
+    from reliability_stack.preview.policy_session import PolicySession, PolicyVerdict
 
 Progress = Callable[[str], None]
 
@@ -88,7 +89,8 @@ def _monitoring_cost(slos: list[Any], plans: list[dict[str, Any]]) -> None:
         plan["monthlyCostUsd"] = round(monthly_cost_usd(slo), 2)
 
 
-def run_program(root: Path, project: str, stack: str, config_values: dict[str, Any]) -> Any:
+def run_program(root: Path, project: str, stack: str, config_values: dict[str, Any],
+                on_resource: Callable[[CapturedResource], None] | None = None) -> Any:
     """Run the project's real stack program (`__main__.py`) under the mock runtime."""
     from reliability_stack.preview.capture import capture_program
 
@@ -102,29 +104,31 @@ def run_program(root: Path, project: str, stack: str, config_values: dict[str, A
             sys.path.remove(str(root))
 
     try:
-        return capture_program(program, stack=stack, project=project, config=config_values)
+        return capture_program(program, stack=stack, project=project, config=config_values, on_resource=on_resource)
     except ReliabilityStackError:  # bad input (exit 2) and the like keep their own exit codes
         raise
     except Exception as exc:  # a bug in the program or a component, not bad input
         raise ProgramError(f"the stack program failed: {type(exc).__name__}: {exc}") from exc
 
 
-def policy_analyzer(root: Path, stack: str, config_path: Path | None = None) -> PolicyAnalyzer:
+def policy_session(root: Path, stack: str, config_path: Path | None = None) -> PolicySession:
     """The policy pack in `root/policies`, configured like `--policy-pack-config` (default: the stack's file)."""
     from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config
+    from reliability_stack.preview.policy_session import PolicySession
 
     if config_path is not None and not config_path.is_file():
         raise ConfigError("policy config file does not exist", file=config_path, field="--policy-pack-config")
     config_path = config_path or root / "stacks" / f"policy-config.{stack}.json"
     source = str(config_path.relative_to(root)) if config_path.is_relative_to(root) else str(config_path)
-    return PolicyAnalyzer(load_policy_config(config_path), pack_dir=root / "policies", config_source=source)
+    return PolicySession(PolicyAnalyzer(load_policy_config(config_path), pack_dir=root / "policies",
+                                        config_source=source))
 
 
-def policy_verdict(analyzer: PolicyAnalyzer, violations: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
-    """The plan's `policies` section from the diagnostics of a finished analysis."""
-    violations.sort(key=lambda v: (v["enforcementLevel"] != "mandatory", v["policy"], v["urn"]))
-    pack = analyzer.info.name if analyzer.info else "policies"
-    return {"pack": pack, "policyCount": len(analyzer.policies), "violations": violations}, analyzer.policies
+def policies_section(verdict: PolicyVerdict) -> dict[str, Any]:
+    """The plan's `policies` section: mandatory violations first, then by policy and resource."""
+    violations = sorted(verdict.violations,
+                        key=lambda v: (v["enforcementLevel"] != "mandatory", v["policy"], v["urn"]))
+    return {"pack": verdict.pack, "policyCount": len(verdict.policies), "violations": violations}
 
 
 def run_preview(stack: str, *, root: Path | None = None, policy_config: Path | None = None,
@@ -138,19 +142,14 @@ def run_preview(stack: str, *, root: Path | None = None, policy_config: Path | N
     slos, slo_plans, warnings = load_slo_plans(root, config)
     _monitoring_cost(slos, slo_plans)
     step("running the stack program under the mock runtime")
-    analyzer = policy_analyzer(root, stack, policy_config.resolve() if policy_config else None)
-    # The pack loads on the other core while the program runs. (Analyzing each resource as
-    # it registers, as the engine does, measured slower here: the gRPC calls contend with
-    # the program for the interpreter.)
-    analyzer.spawn()
-    try:
-        captured = run_program(root, project, stack, read_stack_file(root, stack))
-        resources = [resource.to_plan() for resource in captured.resources]
-        step(f"evaluating {len(resources)} resources against the policy pack")
-        analyzer.connect()
-        policies, policy_list = policy_verdict(analyzer, analyzer.analyze_all(resources))
-    finally:
-        analyzer.stop()
+    session = policy_session(root, stack, policy_config.resolve() if policy_config else None)
+    # The pack evaluates each resource as it registers, in other processes (see policy_session).
+    with session:
+        captured = run_program(root, project, stack, read_stack_file(root, stack), on_resource=session.submit)
+        step(f"evaluating the last of {len(captured.resources)} resources against the policy pack")
+        verdict = session.finish()
+    resources = [resource.to_plan() for resource in captured.resources]
+    policies = policies_section(verdict)
     stateful_count, gaps = stateful_gaps(resources)
     mandatory = sum(1 for v in policies["violations"] if v["enforcementLevel"] == "mandatory")
     plan = {
@@ -167,7 +166,7 @@ def run_preview(stack: str, *, root: Path | None = None, policy_config: Path | N
             "statefulUnprotected": [{"urn": g.urn, "type": g.type, "missing": list(g.missing)} for g in gaps],
             "mandatoryViolations": mandatory,
             "advisoryViolations": sum(1 for v in policies["violations"] if v["enforcementLevel"] == "advisory"),
-            "policies": policy_list,
+            "policies": verdict.policies,
         },
         "outputs": captured.exports,
         "warnings": warnings + captured.warnings,

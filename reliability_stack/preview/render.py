@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections import defaultdict
 from typing import Any
-
-from rich import box
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
-from rich.tree import Tree
 
 LEVEL_ORDER = ("mandatory", "advisory", "remediate", "disabled")
 COMPONENT_PREFIX = "reliability-stack:"
@@ -65,87 +58,95 @@ def _status(plan: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- text
+#
+# Plain text, drawn directly: names are shown as they are (never read as markup), and a
+# prod plan renders in milliseconds (rich's layout engine took ~60 ms over 500 lines).
 
-def _tree(plan: dict[str, Any]) -> Tree:
+_FORK, _LAST, _CONTINUE, _SPACE = "├── ", "└── ", "│   ", "    "
+
+
+def _tree_lines(plan: dict[str, Any]) -> list[str]:
+    """The resources nested under their components, components first, then by type and name."""
     by_parent = _children(plan["resources"])
-    root = Tree(f"[bold]{plan['project']}[/] / [bold cyan]{plan['stack']}[/]")
+    lines = [f"{plan['project']} / {plan['stack']}"]
 
-    def add(node: Tree, parent: str | None) -> None:
-        # Components first, then provider resources, each by name.
+    def add(parent: str | None, indent: str) -> None:
         ordered = sorted(by_parent.get(parent, []),
                          key=lambda r: (not r["type"].startswith(COMPONENT_PREFIX), r["type"], r["name"]))
-        for resource in ordered:
-            is_component = resource["type"].startswith(COMPONENT_PREFIX)
-            protect = " [yellow]🔒 protect[/]" if resource["options"].get("protect") else ""
-            label = (f"[bold magenta]{resource['type']}[/] {resource['name']}" if is_component
-                     else f"[dim]{_short_type(resource['type'])}[/] {resource['name']}{protect}")
-            child = node.add(label)
-            add(child, resource["urn"])
+        for position, resource in enumerate(ordered, 1):
+            last = position == len(ordered)
+            if resource["type"].startswith(COMPONENT_PREFIX):
+                label = f"{resource['type']} {resource['name']}"
+            else:
+                protect = " 🔒 protect" if resource["options"].get("protect") else ""
+                label = f"{_short_type(resource['type'])} {resource['name']}{protect}"
+            lines.append(f"{indent}{_LAST if last else _FORK}{label}")
+            add(resource["urn"], indent + (_SPACE if last else _CONTINUE))
 
-    add(root, None)
-    return root
+    add(None, "")
+    return lines
 
 
-def render_text(plan: dict[str, Any], *, width: int = 140) -> str:
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=False, color_system=None, soft_wrap=False)
+def _table_lines(title: str, header: list[str], rows: list[list[str]],
+                 right_aligned: frozenset[int] = frozenset()) -> list[str]:
+    """A table with a centred title, a rule under the header and columns two spaces apart."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.rjust(width) if i in right_aligned else cell.ljust(width)
+                         for i, (cell, width) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    width = sum(widths) + 2 * (len(widths) - 1)
+    return ["", title.center(width).rstrip(), "", line(header), "─" * width,
+            *(line(row) for row in rows), ""]
+
+
+def _slo_rows(plan: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for slo in plan["slos"]:
+        for i, alert in enumerate(slo["alerts"]):
+            first = i == 0
+            rows.append([
+                f"{slo['service']}/{slo['name']}" if first else "",
+                f"{slo['objective']}% / {slo['window']}" if first else "",
+                f"{slo['errorBudget']['minutes']:.1f} min" if first else "",
+                f"{alert['severity']} {alert['longWindow']}/{alert['shortWindow']}",
+                f"{alert['burnRate']:g}x", f"{alert['threshold']:.3%}", f"{alert['budgetConsumed']:.1%}",
+                _seconds(alert.get("detectionTimeFullOutage")),
+                f"${slo['monthlyCostUsd']:.2f}" if first and "monthlyCostUsd" in slo else "",
+            ])
+    return rows
+
+
+def render_text(plan: dict[str, Any]) -> str:
     summary = plan["summary"]
-    console.print(_tree(plan))
-
-    types = Table(title="Resources by type", box=box.SIMPLE_HEAD, pad_edge=False)
-    types.add_column("type")
-    types.add_column("count", justify="right")
-    for entry in summary["byType"]:
-        types.add_row(entry["type"], str(entry["count"]))
-    console.print(types)
-
+    out = _tree_lines(plan)
+    out += _table_lines("Resources by type", ["type", "count"],
+                        [[entry["type"], str(entry["count"])] for entry in summary["byType"]], right_aligned=frozenset({1}))
     names = _resource_names(plan)
     grouped = _violations_by_level(plan)
-    console.print(Text(f"Policy pack {plan['policies']['pack']}: {summary.get('policies') and len(summary['policies'])} "
-                       f"policies evaluated over gRPC", style="bold"))
+    out.append(f"Policy pack {plan['policies']['pack']}: {len(summary.get('policies') or [])} "
+               "policies evaluated over gRPC")
     for level in LEVEL_ORDER:
         violations = grouped.get(level) or []
         if level in ("mandatory", "advisory") or violations:
-            console.print(Text(f"  {level}: {len(violations)} violation(s)",
-                               style="bold red" if level == "mandatory" and violations else "bold"))
-        for violation in violations:
-            where = names.get(violation["urn"], "stack")
-            console.print(f"    [{violation['policy']}] {where}: {_first_line(violation['message'])}",
-                          highlight=False, markup=False)
-
+            out.append(f"  {level}: {len(violations)} violation(s)")
+        out += [f"    [{v['policy']}] {names.get(v['urn'], 'stack')}: {_first_line(v['message'])}"
+                for v in violations]
     if plan["slos"]:
-        slos = Table(title="SLOs and burn-rate alerts", box=box.SIMPLE_HEAD, pad_edge=False)
-        for column in ("SLO", "objective", "budget", "alert", "burn", "threshold", "budget used",
-                       "detects outage", "$/month"):
-            slos.add_column(column, no_wrap=True)
-        for slo in plan["slos"]:
-            for i, alert in enumerate(slo["alerts"]):
-                first = i == 0
-                slos.add_row(
-                    f"{slo['service']}/{slo['name']}" if first else "",
-                    f"{slo['objective']}% / {slo['window']}" if first else "",
-                    f"{slo['errorBudget']['minutes']:.1f} min" if first else "",
-                    f"{alert['severity']} {alert['longWindow']}/{alert['shortWindow']}",
-                    f"{alert['burnRate']:g}x", f"{alert['threshold']:.3%}", f"{alert['budgetConsumed']:.1%}",
-                    _seconds(alert.get("detectionTimeFullOutage")),
-                    f"${slo['monthlyCostUsd']:.2f}" if first and "monthlyCostUsd" in slo else "",
-                )
-        console.print(slos)
-
+        out += _table_lines("SLOs and burn-rate alerts",
+                            ["SLO", "objective", "budget", "alert", "burn", "threshold", "budget used",
+                             "detects outage", "$/month"], _slo_rows(plan))
     gaps = summary["statefulUnprotected"]
-    console.print(Group(
-        Text(f"Summary: {summary['resourceCount']} resources in {summary['componentCount']} components; "
-             f"{summary['statefulResources']} stateful, {len(gaps)} without protect/deletion protection/backups; "
-             f"{summary['mandatoryViolations']} mandatory and {summary['advisoryViolations']} advisory violations.",
-             style="bold"),
-        Text(f"Result: {_status(plan)}", style="bold red" if summary["mandatoryViolations"] else "bold green"),
-    ))
-    for gap in gaps:
-        console.print(f"  unprotected: {names.get(gap['urn'], gap['urn'])} lacks {', '.join(gap['missing'])}",
-                      markup=False)
-    for warning in plan["warnings"]:
-        console.print(f"  warning: {warning}", markup=False, highlight=False)
-    return buffer.getvalue()
+    out += [
+        f"Summary: {summary['resourceCount']} resources in {summary['componentCount']} components; "
+        f"{summary['statefulResources']} stateful, {len(gaps)} without protect/deletion protection/backups; "
+        f"{summary['mandatoryViolations']} mandatory and {summary['advisoryViolations']} advisory violations.",
+        f"Result: {_status(plan)}",
+    ]
+    out += [f"  unprotected: {names.get(g['urn'], g['urn'])} lacks {', '.join(g['missing'])}" for g in gaps]
+    out += [f"  warning: {warning}" for warning in plan["warnings"]]
+    return "\n".join(out) + "\n"
 
 
 # ---------------------------------------------------------------- markdown

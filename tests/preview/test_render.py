@@ -91,3 +91,31 @@ def test_mermaid_nests_components_and_draws_cross_component_dependencies():
 def test_json_round_trips():
     plan = _plan(VIOLATIONS)
     assert json.loads(render_json(plan)) == plan
+
+
+def test_text_tree_draws_names_as_they_are():
+    plan = _plan([])
+    plan["resources"][2]["name"] = "alb[primary] [/] :lock:"  # markup and emoji codes stay text
+    lines = render_text(plan).splitlines()
+    assert lines[:6] == [
+        "p / dev",
+        "└── reliability-stack:service:ReliableService checkout",
+        "    ├── reliability-stack:aws:LoadBalancer checkout-lb",
+        "    │   └── aws:LoadBalancer alb[primary] [/] :lock:",
+        "    └── reliability-stack:aws:RegionalDatabase checkout-db",
+        "        └── aws:Cluster checkout-aurora 🔒 protect",
+    ]
+
+
+def test_text_tables_align_their_columns():
+    plan = _plan(VIOLATIONS)
+    plan["summary"]["byType"] = [{"type": "aws:rds/cluster:Cluster", "count": 12}, {"type": "aws:s3/bucket:Bucket", "count": 3}]
+    lines = render_text(plan).splitlines()
+    header = lines.index("type                     count")
+    assert lines[header + 1] == "─" * len(lines[header])
+    assert lines[header + 2:header + 4] == ["aws:rds/cluster:Cluster     12", "aws:s3/bucket:Bucket         3"]
+    slo_header = next(line for line in lines if line.startswith("SLO "))
+    first_alert = lines[lines.index(slo_header) + 2]
+    assert first_alert.startswith("checkout/availability")
+    assert first_alert.index("page 1h/5m") == slo_header.index("alert")
+    assert first_alert.index("14.4x") == slo_header.index("burn")

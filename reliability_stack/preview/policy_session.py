@@ -1,0 +1,190 @@
+"""Policy analysis while the program runs, from an engine-side process.
+
+The Pulumi engine is a process of its own: it receives each registration from the program
+and hands it to the analyzer as it comes. The offline preview runs the program in this
+process (the SDK's mock runtime); `PolicySession` plays the engine's part next to it: it
+spawns the policy pack, and a worker process (`python -m
+reliability_stack.preview.policy_session`) that connects to the pack, receives each
+captured resource through a pipe, sends `Analyze` for it at once, and `AnalyzeStack` when
+the program is done. The gRPC work runs on another core instead of taking this process's
+interpreter lock from the program (doing it here, per registration, made previews slower).
+
+Wire format, worker side: stdin holds a JSON header line, then one JSON plan resource per
+line until EOF; stdout gets one JSON document, the verdict or `{"error": ...}`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from reliability_stack.errors import ConfigError, InputError
+from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
+
+FINISH_TIMEOUT_S = 600  # an analysis of a very large stack, on a slow machine
+
+
+@dataclass
+class PolicyVerdict:
+    """What the pack said about a stack: its name, its policies and every violation."""
+
+    pack: str
+    policies: list[dict[str, Any]]
+    violations: list[dict[str, Any]]
+
+
+class PolicySession:
+    """The pack and the worker driving it; `submit` each resource, then `finish`."""
+
+    def __init__(self, analyzer: PolicyAnalyzer) -> None:
+        self.analyzer = analyzer  # configured, not yet spawned: the pack process stays ours
+        self.worker: subprocess.Popen[bytes] | None = None
+        self._write_lock = threading.Lock()
+        self._input_open = False
+
+    def __enter__(self) -> PolicySession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Spawn the pack and the worker; neither is waited for."""
+        self.analyzer.spawn()
+        pack = self.analyzer.process
+        assert pack is not None and pack.stdout is not None
+        port_fd = pack.stdout.fileno()  # the worker reads the port the pack prints
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, pass_fds=(port_fd,))
+        for pid in (pack.pid, self.worker.pid):
+            _give_way_to_program(pid)
+        assert self.worker.stdin is not None
+        _widen_pipe(self.worker.stdin.fileno())
+        self._input_open = True
+        self._send({"packDir": str(self.analyzer.pack_dir), "policyConfig": self.analyzer.file_config,
+                    "configSource": self.analyzer.config_source, "stackTags": self.analyzer.stack_tags,
+                    "portFd": port_fd})
+
+    def submit(self, resource: Any) -> None:
+        """Send one resource (a plan dict, or anything with `to_plan()`), from any thread."""
+        self._send(resource if isinstance(resource, Mapping) else resource.to_plan())
+
+    def finish(self) -> PolicyVerdict:
+        """End the stream and wait for the verdict."""
+        assert self.worker is not None
+        with self._write_lock:
+            self._input_open = False
+        try:  # closes the worker's input: its signal that the program is done
+            out, err = self.worker.communicate(timeout=FINISH_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise AnalyzerError(f"policy analysis did not finish within {FINISH_TIMEOUT_S} s") from None
+        try:
+            document = json.loads(out)
+        except json.JSONDecodeError:
+            tail = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {self.worker.returncode}"]
+            raise AnalyzerError(f"policy analysis failed: {tail[0]}") from None
+        error = document.get("error")
+        if error is None:
+            return PolicyVerdict(document["pack"], document["policies"], document["violations"])
+        if error["kind"] == "pack-start":
+            raise self.analyzer.start_failure()
+        if error["kind"] == "input":
+            raise ConfigError(error["message"], file=error["file"], field=error["field"])
+        raise AnalyzerError(error["message"])
+
+    def close(self) -> None:
+        """Stop both processes, whatever state they are in."""
+        with self._write_lock:
+            self._input_open = False
+        if self.worker is not None:
+            if self.worker.poll() is None:
+                self.worker.kill()
+            self.worker.wait(timeout=10)
+            for stream in (self.worker.stdin, self.worker.stdout, self.worker.stderr):
+                if stream is not None:
+                    stream.close()
+            self.worker = None
+        self.analyzer.stop()
+
+    def _send(self, document: Mapping[str, Any]) -> None:
+        line = json.dumps(document, separators=(",", ":")).encode() + b"\n"
+        assert self.worker is not None and self.worker.stdin is not None
+        # One writer at a time: registrations arrive on several threads, and a line longer
+        # than the pipe's atomic size could interleave with another.
+        with self._write_lock:
+            if not self._input_open:
+                return
+            try:
+                os.write(self.worker.stdin.fileno(), line)
+            except BrokenPipeError:  # the worker stopped early; `finish` says why
+                self._input_open = False
+
+
+def _give_way_to_program(pid: int) -> None:
+    """Lower an engine-side process's priority, so that it never slows the program down.
+
+    On two cores or more it works beside the program; where it has to share the program's
+    core, the program (the critical path) goes first.
+    """
+    with contextlib.suppress(AttributeError, OSError):  # not POSIX, or not allowed: only slower
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10))
+
+
+def _widen_pipe(fd: int) -> None:
+    """A pipe buffer that holds a whole stack's resources, so that writers rarely wait for the worker."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or above the system's limit
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+
+
+# ---------------------------------------------------------------- worker process
+
+def _emit(document: Mapping[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document))
+    sys.stdout.flush()
+
+
+def serve(stdin: IO[bytes]) -> None:
+    """The worker: connect to the pack, analyze what arrives, report the verdict on stdout."""
+    header = json.loads(stdin.readline())
+    analyzer = PolicyAnalyzer(header["policyConfig"], pack_dir=Path(header["packDir"]),
+                              config_source=header["configSource"], stack_tags=header["stackTags"])
+    with open(header["portFd"], "rb", closefd=True) as port_stream:
+        port = port_stream.readline().decode().strip()
+    if not port.isdigit():
+        _emit({"error": {"kind": "pack-start"}})
+        return
+    try:
+        analyzer.attach(port)
+    except InputError as exc:
+        _emit({"error": {"kind": "input", "message": exc.reason, "file": exc.file, "field": exc.field}})
+        return
+    except AnalyzerError as exc:
+        _emit({"error": {"kind": "analyzer", "message": str(exc)}})
+        return
+    try:
+        stream = analyzer.stream()
+        for line in stdin:
+            stream.add(json.loads(line))
+        violations = stream.finish()
+        assert analyzer.info is not None
+        _emit({"pack": analyzer.info.name, "policies": analyzer.policies, "violations": violations})
+    finally:
+        analyzer.stop()
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer)
+    # Nothing is left to finalize (the verdict is flushed, the channel closed); skipping the
+    # interpreter's teardown of gRPC's threads ends the worker, and the preview, sooner.
+    os._exit(0)

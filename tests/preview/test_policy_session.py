@@ -1,0 +1,85 @@
+"""The engine-side policy session: the same verdict as analyzing the finished stack, errors named, no stray process."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+from reliability_stack.errors import ConfigError
+from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
+from reliability_stack.preview.policy_session import PolicySession
+from tests.policies.corpus import MUTATIONS, good_stack, mutate
+
+
+def _key(violation: dict) -> tuple:
+    return violation["policy"], violation["urn"], violation["enforcementLevel"], violation["message"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie (killed, not yet reaped by us) is not running
+        return stat.read().split(")")[1].split()[0] != "Z"
+
+
+def _stack_with_violations() -> list[dict]:
+    resources = good_stack()
+    for mutation in MUTATIONS[:12]:  # resource and stack policies alike
+        if not mutation.path.startswith("@"):
+            resources = mutate(resources, mutation)[0]
+    return resources
+
+
+def test_streamed_analysis_gives_the_verdict_of_the_finished_stack():
+    resources = _stack_with_violations()
+    with PolicySession(PolicyAnalyzer()) as session:
+        for resource in resources:
+            session.submit(resource)
+        verdict = session.finish()
+    with PolicyAnalyzer() as analyzer:
+        expected = analyzer.analyze_many(resources) + analyzer.analyze_stack(resources)
+        policy_names = [p["name"] for p in analyzer.policies]
+    assert len(expected) >= 5, "the mutated corpus should make the pack speak"
+    assert sorted(map(_key, verdict.violations)) == sorted(map(_key, expected))
+    assert [p["name"] for p in verdict.policies] == policy_names
+    assert verdict.pack == "reliability-stack"
+
+
+def test_a_bad_policy_config_names_its_file_and_field():
+    session = PolicySession(PolicyAnalyzer({"no-such-policy": "mandatory"}, config_source="stacks/policy-config.x.json"))
+    with session, pytest.raises(ConfigError) as caught:
+        session.submit(good_stack()[0])
+        session.finish()
+    assert caught.value.file == "stacks/policy-config.x.json"
+    assert caught.value.field == "no-such-policy"
+
+
+def test_a_pack_that_does_not_start_is_reported_with_its_last_words(tmp_path):
+    (tmp_path / "__main__.py").write_text(textwrap.dedent("""
+        import sys
+        sys.exit("policy pack is missing its rules module")
+    """))
+    with PolicySession(PolicyAnalyzer(pack_dir=tmp_path)) as session, pytest.raises(AnalyzerError) as caught:
+        session.finish()
+    assert "did not start: policy pack is missing its rules module" in str(caught.value)
+
+
+def test_a_worker_failure_is_an_analyzer_error_with_its_reason():
+    with PolicySession(PolicyAnalyzer()) as session, pytest.raises(AnalyzerError) as caught:
+        session.submit({"urn": "urn:x", "name": "x", "props": {}, "options": {}})  # no type
+        session.finish()
+    assert "policy analysis failed: KeyError: 'type'" in str(caught.value)
+
+
+def test_closing_an_unfinished_session_stops_both_processes():
+    session = PolicySession(PolicyAnalyzer())
+    session.start()
+    assert session.worker is not None and session.analyzer.process is not None
+    pids = [session.worker.pid, session.analyzer.process.pid]
+    session.submit(good_stack()[0])
+    session.close()  # as when the program fails half-way
+    assert not any(map(_alive, pids))
