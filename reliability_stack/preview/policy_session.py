@@ -60,6 +60,13 @@ class PolicySession:
 
     def start(self) -> None:
         """Spawn the pack and the worker; neither is waited for."""
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         self.analyzer.spawn()
         pack = self.analyzer.process
         assert pack is not None and pack.stdout is not None
@@ -125,8 +132,10 @@ class PolicySession:
         with self._write_lock:
             if not self._input_open:
                 return
+            unsent = memoryview(line)
             try:
-                os.write(self.worker.stdin.fileno(), line)
+                while unsent:
+                    unsent = unsent[os.write(self.worker.stdin.fileno(), unsent):]
             except BrokenPipeError:  # the worker stopped early; `finish` says why
                 self._input_open = False
 
