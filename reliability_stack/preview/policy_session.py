@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -31,6 +32,7 @@ from reliability_stack.errors import ConfigError, InputError
 from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
 
 FINISH_TIMEOUT_S = 600  # an analysis of a very large stack, on a slow machine
+BATCH_BYTES = 64 * 1024  # about 40 resources: the worker still gets them while the program runs
 
 
 @dataclass
@@ -48,8 +50,12 @@ class PolicySession:
     def __init__(self, analyzer: PolicyAnalyzer) -> None:
         self.analyzer = analyzer  # configured, not yet spawned: the pack process stays ours
         self.worker: subprocess.Popen[bytes] | None = None
-        self._write_lock = threading.Lock()
+        self._batch_lock = threading.Lock()
         self._input_open = False
+        self._batch: list[bytes] = []
+        self._batch_bytes = 0
+        self._batches: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
 
     def __enter__(self) -> PolicySession:
         self.start()
@@ -78,10 +84,13 @@ class PolicySession:
             _give_way_to_program(pid)
         assert self.worker.stdin is not None
         _widen_pipe(self.worker.stdin.fileno())
+        self._writer = threading.Thread(target=self._write_batches, args=(self.worker.stdin.fileno(),),
+                                        name="policy-session-writer", daemon=True)
+        self._writer.start()
         self._input_open = True
         self._send({"packDir": str(self.analyzer.pack_dir), "policyConfig": self.analyzer.file_config,
                     "configSource": self.analyzer.config_source, "stackTags": self.analyzer.stack_tags,
-                    "portFd": port_fd})
+                    "portFd": port_fd}, flush=True)
 
     def submit(self, resource: Any) -> None:
         """Send one resource (a plan dict, or anything with `to_plan()`), from any thread."""
@@ -90,8 +99,7 @@ class PolicySession:
     def finish(self) -> PolicyVerdict:
         """End the stream and wait for the verdict."""
         assert self.worker is not None
-        with self._write_lock:
-            self._input_open = False
+        self._end_input()
         try:  # closes the worker's input: its signal that the program is done
             out, err = self.worker.communicate(timeout=FINISH_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -112,11 +120,10 @@ class PolicySession:
 
     def close(self) -> None:
         """Stop both processes, whatever state they are in."""
-        with self._write_lock:
-            self._input_open = False
         if self.worker is not None:
-            if self.worker.poll() is None:
-                self.worker.kill()
+            self.worker.kill()  # first: a writer blocked on a full pipe then sees it broken
+        self._end_input()
+        if self.worker is not None:
             self.worker.wait(timeout=10)
             for stream in (self.worker.stdin, self.worker.stdout, self.worker.stderr):
                 if stream is not None:
@@ -124,20 +131,48 @@ class PolicySession:
             self.worker = None
         self.analyzer.stop()
 
-    def _send(self, document: Mapping[str, Any]) -> None:
+    def _send(self, document: Mapping[str, Any], *, flush: bool = False) -> None:
         line = json.dumps(document, separators=(",", ":")).encode() + b"\n"
-        assert self.worker is not None and self.worker.stdin is not None
-        # One writer at a time: registrations arrive on several threads, and a line longer
-        # than the pipe's atomic size could interleave with another.
-        with self._write_lock:
+        # Registrations arrive on several threads; the lines go out in batches, written by a
+        # thread of their own. A write gives up the interpreter lock and then waits to take
+        # it back from the program: a registration doing its own writes measured +0.13 s on
+        # prod, as every registration behind it waited too.
+        with self._batch_lock:
             if not self._input_open:
                 return
-            unsent = memoryview(line)
-            try:
-                while unsent:
-                    unsent = unsent[os.write(self.worker.stdin.fileno(), unsent):]
-            except BrokenPipeError:  # the worker stopped early; `finish` says why
-                self._input_open = False
+            self._batch.append(line)
+            self._batch_bytes += len(line)
+            if flush or self._batch_bytes >= BATCH_BYTES:
+                self._hand_over_batch()
+
+    def _hand_over_batch(self) -> None:
+        """Queue the batch for the writer thread (the caller holds the batch lock)."""
+        if self._batch:
+            self._batches.put(b"".join(self._batch))
+        self._batch.clear()
+        self._batch_bytes = 0
+
+    def _write_batches(self, fd: int) -> None:
+        """The writer thread: each batch whole into the worker's stdin, until the end marker."""
+        broken = False
+        while (batch := self._batches.get()) is not None:
+            unsent = memoryview(batch)
+            while unsent and not broken:
+                try:
+                    unsent = unsent[os.write(fd, unsent):]
+                except BrokenPipeError:  # the worker stopped early; `finish` says why
+                    broken = True
+
+    def _end_input(self) -> None:
+        """Send what is left, then stop the writer thread; idempotent."""
+        with self._batch_lock:
+            if self._input_open:
+                self._hand_over_batch()
+            self._input_open = False
+        if self._writer is not None:
+            self._batches.put(None)
+            self._writer.join()
+            self._writer = None
 
 
 def _give_way_to_program(pid: int) -> None:
