@@ -3,7 +3,11 @@
 1. preview/floor: the full offline preview of `prod` (config, stack program with its
    components, policy pack over gRPC, text rendering) against the floor: the same provider
    resources declared directly with the pulumi-aws / pulumi-kubernetes classes under the
-   same mocks, with no components, no policy and no rendering.
+   same mocks, with no components, no policy and no rendering. The floor keeps what the
+   resources themselves carry: each input computed from another resource is an output of
+   it, and the resource options (provider, protect, dependsOn, ...) are the program's. The
+   ratio against an unlinked floor (resolved values, no options: cheaper than any program
+   declaring these resources) is shown too, without a target.
 2. scaling: preview time with 50 services against 5 (generated stack configs).
 3. analyzer throughput: resources per second through `Analyze` on the gRPC analyzer, and
    the pack's start-up time.
@@ -20,11 +24,13 @@ import argparse
 import copy
 import gc
 import importlib
+import json
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +42,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reliability_stack.collector import rarer_collections  # noqa: E402
 from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config  # noqa: E402
-from reliability_stack.preview.capture import (  # noqa: E402
-    CapturedResource,
-    capture_program,
-    rarer_collections,
-)
+from reliability_stack.preview.capture import CapturedResource, capture_program  # noqa: E402
 from reliability_stack.preview.engine import run_preview  # noqa: E402
 from reliability_stack.preview.render import render_text  # noqa: E402
 
@@ -73,7 +76,10 @@ def _interleaved_medians(actions: dict[str, Callable[[], Any]], repeats: int) ->
 def _provider_class(type_token: str) -> Any:
     """The SDK class for a type token, e.g. aws:lb/loadBalancer:LoadBalancer -> pulumi_aws.lb.LoadBalancer."""
     package, module_path, class_name = type_token.split(":")
-    root = {"aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes"}[package]
+    roots = {"aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes"}
+    if package == "pulumi" and module_path == "providers":  # pulumi:providers:aws -> pulumi_aws.Provider
+        return importlib.import_module(roots[class_name]).Provider
+    root = roots[package]
     if package == "kubernetes":
         group, version = module_path.split("/")
         module_name = f"{root}.{group.split('.')[0].replace('-', '_')}.{version}"
@@ -92,39 +98,119 @@ def _python_names(cls: Any) -> dict[str, str]:
     return {engine: python for python, engine in _types.input_type_py_to_pulumi_names(args_class).items()}
 
 
-def floor_program(resources: list[CapturedResource]) -> tuple[Callable[[], None], int]:
-    """A program declaring the same custom resources directly; returns it and the fallback count."""
-    plans: list[tuple[Any, str, dict[str, Any]]] = []
-    fallbacks = 0
-    custom = [r for r in resources if r.custom and not r.type.startswith("pulumi:providers")]
-    for index, resource in enumerate(custom):
-        name = f"{resource.name}-{index}"
+def _dependencies_first(resources: list[CapturedResource]) -> list[CapturedResource]:
+    """The resources in an order a program could declare them: each after what it refers to."""
+    members = {r.urn for r in resources}
+    waiting_on = {r.urn: {u for u in _references(r) if u in members} for r in resources}
+    ordered: list[CapturedResource] = []
+    pending = list(resources)
+    while pending:
+        done = {r.urn for r in ordered}
+        ready = [r for r in pending if waiting_on[r.urn] <= done]
+        if not ready:
+            raise ValueError("circular references among the captured resources")
+        ordered.extend(ready)
+        pending = [r for r in pending if r.urn not in {x.urn for x in ready}]
+    return ordered
+
+
+def _references(resource: CapturedResource) -> set[str]:
+    provider = resource.options.get("provider")
+    return set(resource.options.get("dependsOn") or ()) | ({provider.rsplit("::", 1)[0]} if provider else set())
+
+
+@dataclass
+class _FloorResource:
+    """One provider resource as the floor program declares it."""
+
+    captured: CapturedResource
+    name: str
+    cls: Any | None  # None: declared as a generic CustomResource of the captured type
+    inputs: dict[str, Any]  # keyword names for `cls`, engine names when generic
+    sources: dict[str, list[str]]  # input -> URNs its value came from
+    engine_names: dict[str, str]  # keyword name -> engine name
+
+    def declare(self, declared: dict[str, pulumi.CustomResource], linked: bool) -> pulumi.CustomResource:
+        inputs = {key: _derived(value, [declared[u] for u in self.sources.get(key, ()) if u in declared])
+                  for key, value in self.inputs.items()} if linked else self.inputs
+        opts = self.options(declared) if linked else None
+        if self.cls is not None:
+            try:
+                return self.cls(self.name, **inputs, opts=opts)
+            except TypeError:  # an input the mocks left empty; declare it generically
+                pass
+        engine_inputs = {self.engine_names.get(key, key): value for key, value in inputs.items()}
+        return pulumi.CustomResource(self.captured.type, self.name, engine_inputs, opts)
+
+    def options(self, declared: dict[str, pulumi.CustomResource]) -> pulumi.ResourceOptions:
+        """The captured options, referring to the floor's own resources."""
+        options = self.captured.options
+        from_inputs = {u for urns in self.captured.property_dependencies.values() for u in urns}
+        explicit = [declared[u] for u in options.get("dependsOn") or () if u not in from_inputs and u in declared]
+        provider = options.get("provider")
+        timeouts = options.get("customTimeouts")
+        return pulumi.ResourceOptions(
+            protect=options.get("protect"), retain_on_delete=options.get("retainOnDelete"),
+            ignore_changes=options.get("ignoreChanges") or None,
+            delete_before_replace=options.get("deleteBeforeReplace"),
+            replace_on_changes=options.get("replaceOnChanges") or None,
+            custom_timeouts=pulumi.CustomTimeouts(**timeouts) if timeouts else None,
+            provider=declared.get(provider.rsplit("::", 1)[0]) if provider else None,
+            depends_on=explicit or None)
+
+
+def _derived(value: Any, sources: list[pulumi.CustomResource]) -> Any:
+    """`value` as an input computed from `sources`' outputs, as a program passes `vpc.id`."""
+    if not sources:
+        return value
+    return pulumi.Output.all(*(source.urn for source in sources)).apply(lambda _: value)
+
+
+def _provider_props(props: dict[str, Any]) -> dict[str, Any]:
+    """A provider's inputs as its constructor takes them: the engine gets non-strings JSON-encoded."""
+    def typed(value: Any) -> Any:
+        try:
+            decoded = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            return value
+        return value if isinstance(decoded, str) else decoded
+
+    return {key: typed(value) for key, value in props.items()}
+
+
+def floor_program(resources: list[CapturedResource], *, linked: bool = True) -> tuple[Callable[[], None], int]:
+    """A program declaring the same provider resources directly; returns it and the generic count.
+
+    `linked`: with the program's references between them (an input computed from another
+    resource is an output of it) and their resource options (protect, provider, dependsOn,
+    ...), as a hand-written program declaring these resources would have them. Unlinked:
+    the resolved values only, which no real program declares (shown for comparison).
+    """
+    plans: list[_FloorResource] = []
+    generic = 0
+    for index, resource in enumerate(_dependencies_first([r for r in resources if r.custom])):
+        name = f"{resource.name}-{index}"  # components no longer prefix the URNs
         try:
             cls = _provider_class(resource.type)
             names = _python_names(cls)
-            kwargs = {names[key]: value for key, value in resource.props.items()} if names else None
+            props = _provider_props(resource.props) if resource.type.startswith("pulumi:providers:") else resource.props
+            inputs = {names[key]: value for key, value in props.items()} if names else None
         except (ImportError, AttributeError, KeyError, ValueError):
-            kwargs = None
-        if kwargs is None:
-            fallbacks += 1
-            plans.append((None, name, resource.props | {"__type": resource.type}))
+            inputs = None
+        if inputs is None:
+            generic += 1
+            plans.append(_FloorResource(resource, name, None, dict(resource.props), resource.property_dependencies, {}))
         else:
-            plans.append((cls, name, kwargs))
+            sources = {names[key]: urns for key, urns in resource.property_dependencies.items() if key in names}
+            plans.append(_FloorResource(resource, name, cls, inputs, sources,
+                                        {python: engine for engine, python in names.items()}))
 
     def program() -> None:
-        for cls, name, kwargs in plans:
-            if cls is not None:
-                try:
-                    cls(name, **kwargs)
-                    continue
-                except TypeError:  # an input the mocks left empty; declare it generically
-                    generic.append(name)
-            props = dict(kwargs)
-            pulumi.CustomResource(props.pop("__type", None) or _type_of[name], name, props)
+        declared: dict[str, pulumi.CustomResource] = {}
+        for plan in plans:
+            declared[plan.captured.urn] = plan.declare(declared, linked)
 
-    generic: list[str] = []
-    _type_of = {name: r.type for name, r in zip((p[1] for p in plans), custom, strict=True)}
-    return program, fallbacks
+    return program, generic
 
 
 def _distinct_copies(resources: list[dict[str, Any]], count: int, first_copy: int = 0) -> list[dict[str, Any]]:
@@ -198,21 +284,23 @@ def main() -> int:
     captured = capture_program(
         lambda: __import__("runpy").run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         stack=args.stack, config=_stack_config(args.stack))
-    program, fallbacks = floor_program(captured.resources)
+    floors = {linked: floor_program(captured.resources, linked=linked) for linked in (True, False)}
     custom_count = sum(1 for r in captured.resources if r.custom)
-    # Under the collector settings `relstack preview` runs with, for both: each sample then
+    # Under the collector settings `relstack preview` runs with, for all: each sample then
     # leaves its garbage for later instead of paying for it at a moment that depends on
     # the counts it happened to end on.
     with rarer_collections():
         medians = _interleaved_medians({
             "preview": full_preview,
-            "floor": lambda: capture_program(program, stack="floor", config=_stack_config(args.stack)),
+            "floor": lambda: capture_program(floors[True][0], stack="floor", config=_stack_config(args.stack)),
+            "unlinked": lambda: capture_program(floors[False][0], stack="floor", config=_stack_config(args.stack)),
         }, args.repeats)
-    preview_s, floor_s = medians["preview"], medians["floor"]
-    ratio = preview_s / floor_s
-    rows.append(("preview/floor", f"{ratio:.2f}", f"≤ {TARGETS['preview/floor']}",
+    preview_s, floor_s, unlinked_s = medians["preview"], medians["floor"], medians["unlinked"]
+    rows.append(("preview/floor", f"{preview_s / floor_s:.2f}", f"≤ {TARGETS['preview/floor']}",
                  f"preview {preview_s:.2f} s, floor {floor_s:.2f} s ({custom_count} provider resources, "
-                 f"{fallbacks} declared generically)"))
+                 f"{floors[True][1]} declared generically)"))
+    rows.append(("preview/unlinked floor", f"{preview_s / unlinked_s:.2f}", "",
+                 f"unlinked floor {unlinked_s:.2f} s: resolved inputs, no resource options"))
 
     # 2. scaling with services
     with tempfile.TemporaryDirectory() as small, tempfile.TemporaryDirectory() as large:

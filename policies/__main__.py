@@ -7,14 +7,17 @@ makes the SDK's analyzer dispatch by resource type (see servicer.py for the meas
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+from reliability_stack.collector import collect_rarely
 from reliability_stack.policies import servicer
 from reliability_stack.policies.pack import PACK_NAME, build_policies, initial_config
 
 servicer.install()
+policies = build_policies()
+collect_rarely()  # what is loaded by now lives as long as the server (see collector.py)
 
 PolicyPack(
     name=PACK_NAME,
-    policies=build_policies(),
+    policies=policies,
     enforcement_level=EnforcementLevel.ADVISORY,
     initial_config=initial_config(),
     description="Resilience policies: redundancy, failover, timeouts, retries, rollouts, alarms, backups, "

@@ -53,6 +53,7 @@ class TypeDispatchingServicer(_SdkServicer):
         super().__init__(name, version, policies, enforcement_level, initial_config, *rest)
         self._init = (name, version, enforcement_level, initial_config, *rest)
         self._resource_policies = [p for p in policies if isinstance(p, sdk.ResourceValidationPolicy)]
+        self._stack_policies = any(isinstance(p, sdk.StackValidationPolicy) for p in policies)
         rules = {r.id: r for r in all_rules()}
         # A policy that is not one of our rules (none today) applies to every type.
         self._applies: dict[str, Callable[[str], bool]] = {
@@ -107,6 +108,11 @@ class TypeDispatchingServicer(_SdkServicer):
     def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802
         servicer = self._for_type(request.type)
         if servicer is None:
+            if self._stack_policies:
+                # No resource policy reads it, the stack policies will: the engine sends
+                # `AnalyzeStack` only after the last registration, so decoding now (into the
+                # shared memos) takes the work off the end of the preview.
+                _decoded_props(request.properties)
             return proto.AnalyzeResponse()
         return servicer.Analyze(request, context)
 
@@ -160,8 +166,8 @@ class TypeDispatchingServicer(_SdkServicer):
         resources: list[sdk.PolicyResource] = []
         links = []
         for r in request.resources:
-            props = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties)))
-            resource = sdk.PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
+            resource = sdk.PolicyResource(r.type, _decoded_props(r.properties), r.urn, r.name,
+                                          self._get_resource_options(r),
                                           self._get_provider_resource(r), None, [], {})
             resources.append(resource)
             links.append((resource, r.parent, list(r.dependencies),
@@ -174,6 +180,11 @@ class TypeDispatchingServicer(_SdkServicer):
             for key, urns in property_dependencies.items():
                 resource.property_dependencies[key] = [by_urn[u] for u in urns if u in by_urn]
         return resources
+
+
+def _decoded_props(properties: Any) -> Any:
+    """A resource's properties as policies read them, decoded the way the SDK's servicer does."""
+    return sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(properties)))
 
 
 class _IdentityMemo:

@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 when clean, 1 when a mandatory policy is violated, 2 on bad input.
         """
-        from reliability_stack.preview.capture import rarer_collections
+        from reliability_stack.collector import rarer_collections
         from reliability_stack.preview.engine import find_project_root, run_preview
 
         def body() -> int:

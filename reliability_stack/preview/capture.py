@@ -8,13 +8,11 @@ recorded with its inputs *and* its resource options (protect, ignoreChanges, ...
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import json
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +22,7 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from reliability_stack.collector import rarer_collections
 from reliability_stack.preview.mocks import RealisticMocks
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
@@ -41,6 +40,9 @@ class CapturedResource:
     options: dict[str, Any]
     custom: bool = True
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Input name -> URNs its value came from (the request's propertyDependencies); the union,
+    # with explicit dependsOn, is `options["dependsOn"]`.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def to_plan(self) -> dict[str, Any]:
         return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
@@ -115,6 +117,8 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             options=_options_of(request),
             custom=bool(request.custom),
             outputs=_plain(outputs),
+            property_dependencies={key: sorted(set(deps.urns))
+                                   for key, deps in request.propertyDependencies.items() if deps.urns},
         )
         with self._lock:
             # The engine rejects two resources with one URN; mocks do not, so we do.
@@ -134,27 +138,6 @@ class DuplicateResourceError(RuntimeError):
 def _config_strings(config: dict[str, Any]) -> dict[str, str]:
     # Pulumi config values are strings; structured values travel as JSON.
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
-
-
-@contextlib.contextmanager
-def rarer_collections() -> Iterator[None]:
-    """Rarer passes of the cyclic garbage collector, then the thresholds found on entry.
-
-    The runtime allocates millions of short-lived objects while the heap keeps growing, and
-    each young-generation pass costs more as the heap grows (15 ms a pass on a 17k-resource
-    stack, 4 ms on 1.7k): with the default thresholds the passes took over half the capture
-    time and grew faster than the stack. A young generation of 100k objects made the GC of a
-    50-service preview 9.9 s -> 5.0 s (20k before). A caller that goes on working with the
-    program's objects (the preview renders them) holds this for longer: restoring the
-    defaults right after a capture makes the next allocation pay for a pass over everything
-    the capture left.
-    """
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], 100_000), max(thresholds[1], 20), max(thresholds[2], 1_000))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
 
 
 def capture_program(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from reliability_stack.collector import collect_rarely
 from reliability_stack.errors import ConfigError, InputError
 from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
 
@@ -228,6 +229,7 @@ def serve(stdin: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
+    collect_rarely()
     serve(sys.stdin.buffer)
     # Nothing is left to finalize (the verdict is flushed, the channel closed); skipping the
     # interpreter's teardown of gRPC's threads ends the worker, and the preview, sooner.

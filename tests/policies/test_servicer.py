@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
+from pulumi_policy import policy as sdk
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from reliability_stack.policies.pack import PACK_NAME, build_policies, initial_config
-from reliability_stack.policies.servicer import TypeDispatchingServicer
+from reliability_stack.policies.servicer import TypeDispatchingServicer, _IdentityMemo, _JsonFormat
 from reliability_stack.preview.analyzer import _analyze_request, _resource_message, _resource_messages
 from tests.policies.corpus import MUTATIONS, good_stack, mutate
 
@@ -68,3 +69,22 @@ def test_a_type_no_policy_applies_to_costs_nothing():
                         "options": {"protect": False, "ignoreChanges": []}})
     assert list(dispatching.Analyze(request, None).diagnostics) == []
     assert dispatching._by_type["aws:iam/role:Role"] is None  # noqa: SLF001 - the dispatch table itself
+
+
+def test_what_only_stack_policies_read_is_decoded_before_the_stack_request(monkeypatch):
+    # The memos `install()` puts in the pack process, for this test only.
+    monkeypatch.setattr(sdk, "json_format", _JsonFormat(sdk.json_format))
+    monkeypatch.setattr(sdk, "deserialize_properties", _IdentityMemo(sdk.deserialize_properties))
+    monkeypatch.setattr(sdk, "unknown_checking_proxy", _IdentityMemo(sdk.unknown_checking_proxy))
+    decoded = []
+    to_dict = sdk.json_format.MessageToDict
+    decode = to_dict.function
+    to_dict.function = lambda message: decoded.append(message) or decode(message)
+    args = (PACK_NAME, "0.0.1", build_policies(), EnforcementLevel.ADVISORY, initial_config())
+    dispatching = TypeDispatchingServicer(*args)
+    role = {"type": "aws:iam/role:Role", "name": "r", "urn": "urn:r", "parent": None, "props": {"name": "r"},
+            "options": {"protect": False, "ignoreChanges": []}}
+    dispatching.Analyze(_request(role), None)
+    assert len(decoded) == 1  # decoded although no resource policy reads it
+    dispatching.AnalyzeStack(_stack_request([role]), None)
+    assert len(decoded) == 1  # the stack request, another message with the same content, found it done

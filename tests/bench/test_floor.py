@@ -1,0 +1,81 @@
+"""The benchmark's floor declares the program's provider resources, linked as the program links them."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import runpy
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reliability_stack.preview.capture import capture_program
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def program_and_floors():
+    bench = _bench_module()
+    config = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
+    program = capture_program(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+                              stack="prod", config=config)
+    floors = {linked: capture_program(bench.floor_program(program.resources, linked=linked)[0],
+                                      stack="floor", config=config) for linked in (True, False)}
+    return program, floors
+
+
+def _original(program, floor_resource):
+    """The program's resource a floor resource stands for (the floor suffixes names with an index)."""
+    name = floor_resource.name.rsplit("-", 1)[0]
+    matches = [r for r in program.resources if r.custom and r.type == floor_resource.type and r.name == name
+               and json.dumps(r.props, sort_keys=True) == json.dumps(floor_resource.props, sort_keys=True)]
+    assert len(matches) == 1, floor_resource.urn
+    return matches[0]
+
+
+def test_the_floor_holds_the_programs_provider_resources_and_no_components(program_and_floors):
+    program, floors = program_and_floors
+    expected = Counter(r.type for r in program.resources if r.custom)
+    assert any(t.startswith("pulumi:providers:") for t in expected)
+    for floor in floors.values():
+        assert Counter(r.type for r in floor.resources) == expected
+        assert all(r.custom and r.parent == floor.stack_urn for r in floor.resources)
+
+
+def test_the_linked_floor_keeps_options_and_references(program_and_floors):
+    program, floors = program_and_floors
+    floor = floors[True]
+    original = {r.urn: _original(program, r).urn for r in floor.resources}
+    by_urn = {r.urn: r for r in program.resources}
+    linked = 0
+    for resource in floor.resources:
+        source = by_urn[original[resource.urn]]
+        for key in ("protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace", "replaceOnChanges",
+                    "customTimeouts"):
+            assert resource.options[key] == source.options[key], (resource.urn, key)
+        assert {original[u] for u in resource.options["dependsOn"]} == set(source.options["dependsOn"])
+        assert ({k: {original[u] for u in v} for k, v in resource.property_dependencies.items()}
+                == {k: set(v) for k, v in source.property_dependencies.items()}), resource.urn
+        provider = resource.options["provider"]
+        assert (original[provider.rsplit("::", 1)[0]] if provider else None) == \
+            (source.options["provider"].rsplit("::", 1)[0] if source.options["provider"] else None)
+        linked += bool(resource.property_dependencies)
+    assert linked > len(floor.resources) // 4, "most of a real stack's resources refer to others"
+
+
+def test_the_unlinked_floor_has_values_only(program_and_floors):
+    _, floors = program_and_floors
+    assert not any(r.options["dependsOn"] or r.options["protect"] or r.options["provider"]
+                   for r in floors[False].resources)
