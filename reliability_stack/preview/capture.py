@@ -40,6 +40,7 @@ class CapturedResource:
     options: dict[str, Any]
     custom: bool = True
     outputs: dict[str, Any] = field(default_factory=dict)
+    resource_id: str = ""
     # Input name -> URNs its value came from (the request's propertyDependencies); the union,
     # with explicit dependsOn, is `options["dependsOn"]`.
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
@@ -117,6 +118,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             options=_options_of(request),
             custom=bool(request.custom),
             outputs=_plain(outputs),
+            resource_id=response.id,
             property_dependencies={key: sorted(set(deps.urns))
                                    for key, deps in request.propertyDependencies.items() if deps.urns},
         )

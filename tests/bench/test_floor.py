@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-import json
 import runpy
 import sys
 from collections import Counter
@@ -17,6 +17,7 @@ from reliability_stack.preview.capture import capture_program
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@functools.cache
 def _bench_module():
     spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
     module = importlib.util.module_from_spec(spec)
@@ -37,12 +38,12 @@ def program_and_floors():
 
 
 def _original(program, floor_resource):
-    """The program's resource a floor resource stands for (the floor suffixes names with an index)."""
-    name = floor_resource.name.rsplit("-", 1)[0]
-    matches = [r for r in program.resources if r.custom and r.type == floor_resource.type and r.name == name
-               and json.dumps(r.props, sort_keys=True) == json.dumps(floor_resource.props, sort_keys=True)]
-    assert len(matches) == 1, floor_resource.urn
-    return matches[0]
+    """The program's resource a floor resource stands for: the floor names it `<name>-<position>`."""
+    bench = _bench_module()
+    position = int(floor_resource.name.rsplit("-", 1)[1])
+    original = bench._dependencies_first([r for r in program.resources if r.custom])[position]  # noqa: SLF001
+    assert (original.type, original.name) == (floor_resource.type, floor_resource.name.rsplit("-", 1)[0])
+    return original
 
 
 def test_the_floor_holds_the_programs_provider_resources_and_no_components(program_and_floors):
@@ -61,6 +62,7 @@ def test_the_linked_floor_keeps_options_and_references(program_and_floors):
     by_urn = {r.urn: r for r in program.resources}
     linked = 0
     for resource in floor.resources:
+        assert set(resource.props) == set(by_urn[original[resource.urn]].props)
         source = by_urn[original[resource.urn]]
         for key in ("protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace", "replaceOnChanges",
                     "customTimeouts"):
