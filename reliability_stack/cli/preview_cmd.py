@@ -49,7 +49,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the stack program offline under the Pulumi mock runtime and check it against the policy pack.
 
-        Exit 0 when clean, 1 when a mandatory policy is violated, 2 on bad input.
+        Exit 0 when clean, 1 when a mandatory policy is violated, 2 on bad input, 3 when the program
+        or the policy pack fails.
         """
         from reliability_stack.collector import rarer_collections
         from reliability_stack.preview.engine import find_project_root, run_preview

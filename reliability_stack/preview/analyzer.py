@@ -38,7 +38,9 @@ _SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0
 
 
 class AnalyzerError(ReliabilityStackError):
-    """The policy pack process could not be started or did not answer."""
+    """The policy pack process could not be started or did not answer: exit 3, not a violation (1)."""
+
+    exit_code = 3
 
 
 def _duration_seconds(text: str | None) -> float:

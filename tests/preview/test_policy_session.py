@@ -8,8 +8,9 @@ import textwrap
 import pytest
 
 from reliability_stack.errors import ConfigError
+from reliability_stack.preview import policy_session
 from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
-from reliability_stack.preview.policy_session import PolicySession
+from reliability_stack.preview.policy_session import PolicySession, gives_way
 from tests.policies.corpus import MUTATIONS, good_stack, mutate
 
 
@@ -66,6 +67,7 @@ def test_a_pack_that_does_not_start_is_reported_with_its_last_words(tmp_path):
     with PolicySession(PolicyAnalyzer(pack_dir=tmp_path)) as session, pytest.raises(AnalyzerError) as caught:
         session.finish()
     assert "did not start: policy pack is missing its rules module" in str(caught.value)
+    assert caught.value.exit_code == 3  # not 1, which says a mandatory policy is violated
 
 
 def test_a_worker_failure_is_an_analyzer_error_with_its_reason():
@@ -83,3 +85,24 @@ def test_closing_an_unfinished_session_stops_both_processes():
     session.submit(good_stack()[0])
     session.close()  # as when the program fails half-way
     assert not any(map(_alive, pids))
+
+
+@pytest.mark.parametrize(("usable_cpus", "other_runnable", "expected"), [
+    (2, 0, True),   # a core beside the program's is free
+    (2, 1, False),  # someone else has it: lowered, the analysis would wait behind them
+    (1, 0, False),  # the program's core is the only one
+    (8, 6, True),
+    (8, 6.5, False),
+])
+def test_the_analysis_gives_way_only_with_a_core_to_spare(usable_cpus, other_runnable, expected):
+    assert gives_way(usable_cpus, other_runnable) is expected
+
+
+@pytest.mark.parametrize("spare", [True, False])
+def test_the_session_lowers_its_processes_priority_only_with_a_core_to_spare(monkeypatch, spare):
+    monkeypatch.setattr(policy_session, "gives_way", lambda *_: spare)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    with PolicySession(PolicyAnalyzer()) as session:
+        pids = [session.worker.pid, session.analyzer.process.pid]
+        levels = [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids]
+    assert levels == [min(19, ours + 10) if spare else ours] * 2
