@@ -14,7 +14,9 @@ and to the protocol:
 - the decoders are memoized, `MessageToDict` on the message's bytes and the later steps on
   the identity of their input (held, so an id is never reused while cached), in caches
   shared by the server's threads: `AnalyzeStack` reuses what the `Analyze` calls decoded.
-  Policies here never mutate props, so sharing them is safe.
+  Policies here never mutate props, so sharing them is safe. `Analyze` of a type that no
+  resource policy reads still decodes it when the pack has stack policies: the stack request
+  comes after the program's last registration, and then finds that work done.
 
 Measured on the prod preview's 501 resources, server side, CPU time (89 policies): the SDK
 servicer (already with memoized decoders) 2.6k resources/s for Analyze and 2.1k for

@@ -62,7 +62,7 @@ def test_stack_analysis_matches_the_sdk_servicer():
         assert got == expected
 
 
-def test_a_type_no_policy_applies_to_costs_nothing():
+def test_no_resource_policy_runs_for_a_type_none_applies_to():
     args = (PACK_NAME, "0.0.1", build_policies(), EnforcementLevel.ADVISORY, initial_config())
     dispatching = TypeDispatchingServicer(*args)
     request = _request({"type": "aws:iam/role:Role", "name": "r", "urn": "urn:r", "parent": None, "props": {"name": "r"},
