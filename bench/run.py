@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reliability_stack.collector import rarer_collections  # noqa: E402
-from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config  # noqa: E402
+from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config, provider_urn  # noqa: E402
 from reliability_stack.preview.capture import CapturedResource, capture_program  # noqa: E402
 from reliability_stack.preview.engine import run_preview  # noqa: E402
 from reliability_stack.preview.render import render_text  # noqa: E402
@@ -104,20 +104,21 @@ def _dependencies_first(resources: list[CapturedResource]) -> list[CapturedResou
     members = {r.urn for r in resources}
     waiting_on = {r.urn: {u for u in _references(r) if u in members} for r in resources}
     ordered: list[CapturedResource] = []
+    done: set[str] = set()
     pending = list(resources)
     while pending:
-        done = {r.urn for r in ordered}
         ready = [r for r in pending if waiting_on[r.urn] <= done]
         if not ready:
             raise ValueError("circular references among the captured resources")
         ordered.extend(ready)
-        pending = [r for r in pending if r.urn not in {x.urn for x in ready}]
+        done.update(r.urn for r in ready)
+        pending = [r for r in pending if r.urn not in done]
     return ordered
 
 
 def _references(resource: CapturedResource) -> set[str]:
-    provider = resource.options.get("provider")
-    return set(resource.options.get("dependsOn") or ()) | ({provider.rsplit("::", 1)[0]} if provider else set())
+    provider = provider_urn(resource.options)
+    return set(resource.options.get("dependsOn") or ()) | ({provider} if provider else set())
 
 
 Declared = dict[str, tuple[CapturedResource, pulumi.CustomResource]]  # by the program's URN
@@ -153,8 +154,7 @@ class _FloorResource:
         options = self.captured.options
         from_inputs = {u for urns in self.captured.property_dependencies.values() for u in urns}
         explicit = [declared[u][1] for u in options.get("dependsOn") or () if u not in from_inputs and u in declared]
-        provider = options.get("provider")
-        provider_urn = provider.rsplit("::", 1)[0] if provider else None
+        provider = provider_urn(options)
         timeouts = options.get("customTimeouts")
         return pulumi.ResourceOptions(
             protect=options.get("protect"), retain_on_delete=options.get("retainOnDelete"),
@@ -162,7 +162,7 @@ class _FloorResource:
             delete_before_replace=options.get("deleteBeforeReplace"),
             replace_on_changes=options.get("replaceOnChanges") or None,
             custom_timeouts=pulumi.CustomTimeouts(**timeouts) if timeouts else None,
-            provider=declared[provider_urn][1] if provider_urn in declared else None,
+            provider=declared[provider][1] if provider in declared else None,
             depends_on=explicit or None)
 
 

@@ -84,16 +84,21 @@ def _providers(resources: Iterable[Any]) -> dict[str, Any]:
     return {_field(r, "urn"): r for r in resources if str(_field(r, "type")).startswith("pulumi:providers:")}
 
 
+def provider_urn(options: Mapping[str, Any] | None) -> str | None:
+    """The URN in a resource's provider option, a provider reference `<urn>::<id>`."""
+    reference = (options or {}).get("provider")
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
 def _provider_of(resource: Any, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzerProviderResource | None:
     """The provider a resource was declared with, as the engine describes it to the analyzer.
 
-    The option holds a provider reference, `<urn>::<id>`; policies use it to tell apart,
-    e.g., two Kubernetes clusters that each run a copy of a workload.
+    Policies use it to tell apart, e.g., two Kubernetes clusters that each run a copy of a
+    workload.
     """
-    reference = (_field(resource, "options") or {}).get("provider")
-    if not reference:
+    urn = provider_urn(_field(resource, "options"))
+    if urn is None:
         return None
-    urn = reference.rsplit("::", 1)[0]
     provider = providers.get(urn)
     if provider is None:
         return None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reliability_stack.preview.analyzer import provider_urn
 from reliability_stack.preview.capture import capture_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,13 +38,16 @@ def program_and_floors():
     return program, floors
 
 
-def _original(program, floor_resource):
-    """The program's resource a floor resource stands for: the floor names it `<name>-<position>`."""
-    bench = _bench_module()
-    position = int(floor_resource.name.rsplit("-", 1)[1])
-    original = bench._dependencies_first([r for r in program.resources if r.custom])[position]  # noqa: SLF001
-    assert (original.type, original.name) == (floor_resource.type, floor_resource.name.rsplit("-", 1)[0])
-    return original
+def _originals(program, floor):
+    """Floor URN -> the program's URN it stands for: the floor names each `<name>-<position>`."""
+    order = _bench_module()._dependencies_first([r for r in program.resources if r.custom])  # noqa: SLF001
+    originals = {}
+    for resource in floor.resources:
+        name, position = resource.name.rsplit("-", 1)
+        original = order[int(position)]
+        assert (original.type, original.name) == (resource.type, name)
+        originals[resource.urn] = original.urn
+    return originals
 
 
 def test_the_floor_holds_the_programs_provider_resources_and_no_components(program_and_floors):
@@ -58,21 +62,20 @@ def test_the_floor_holds_the_programs_provider_resources_and_no_components(progr
 def test_the_linked_floor_keeps_options_and_references(program_and_floors):
     program, floors = program_and_floors
     floor = floors[True]
-    original = {r.urn: _original(program, r).urn for r in floor.resources}
+    original = _originals(program, floor)
     by_urn = {r.urn: r for r in program.resources}
     linked = 0
     for resource in floor.resources:
-        assert set(resource.props) == set(by_urn[original[resource.urn]].props)
         source = by_urn[original[resource.urn]]
+        assert set(resource.props) == set(source.props)
         for key in ("protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace", "replaceOnChanges",
                     "customTimeouts"):
             assert resource.options[key] == source.options[key], (resource.urn, key)
         assert {original[u] for u in resource.options["dependsOn"]} == set(source.options["dependsOn"])
         assert ({k: {original[u] for u in v} for k, v in resource.property_dependencies.items()}
                 == {k: set(v) for k, v in source.property_dependencies.items()}), resource.urn
-        provider = resource.options["provider"]
-        assert (original[provider.rsplit("::", 1)[0]] if provider else None) == \
-            (source.options["provider"].rsplit("::", 1)[0] if source.options["provider"] else None)
+        provider = provider_urn(resource.options)
+        assert (original[provider] if provider else None) == provider_urn(source.options)
         linked += bool(resource.property_dependencies)
     assert linked > len(floor.resources) // 4, "most of a real stack's resources refer to others"
 
