@@ -24,6 +24,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from reliability_stack.errors import ConfigError, ReliabilityStackError
+from reliability_stack.preview.processes import stop_soon
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 LEVEL_NAMES = {
@@ -256,11 +257,7 @@ class PolicyAnalyzer:
             self.channel.close()
             self.channel = None
         if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
+            stop_soon(self.process)
             self.process = None
 
     @property
@@ -316,7 +313,8 @@ class AnalysisStream:
                  providers: Mapping[str, Any] | None = None) -> None:
         self.stub = stub
         self.window = window
-        self.messages: list[analyzer_pb2.AnalyzerResource] = []
+        # Filled as resources arrive: the program's end then only has to send it.
+        self.stack_request = analyzer_pb2.AnalyzeStackRequest()
         self.providers: dict[str, Any] = dict(providers or {})
         self.in_flight: deque[tuple[str, Any]] = deque()
         self.found: list[dict[str, Any]] = []
@@ -325,14 +323,14 @@ class AnalysisStream:
         if str(_field(resource, "type")).startswith("pulumi:providers:"):
             self.providers[_field(resource, "urn")] = resource
         message = _resource_message(resource, self.providers)
-        self.messages.append(message)  # encoded once for both kinds of request
+        self.stack_request.resources.append(message)  # encoded once for both kinds of request
         if len(self.in_flight) >= self.window:
             self._collect_oldest()
         self.in_flight.append((message.urn, self.stub.Analyze.future(_analyze_request(message))))
 
     def finish(self) -> list[dict[str, Any]]:
         """Every diagnostic: the resources' and, from `AnalyzeStack`, the stack policies'."""
-        stack_call = self.stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=self.messages))
+        stack_call = self.stub.AnalyzeStack.future(self.stack_request)
         return self.drain() + _diagnostics(stack_call.result())
 
     def drain(self) -> list[dict[str, Any]]:

@@ -7,7 +7,8 @@ the policy pack are the real ones.
 
 from __future__ import annotations
 
-import runpy
+import builtins
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,20 +96,21 @@ def run_program(root: Path, project: str, stack: str, config_values: dict[str, A
     from reliability_stack.preview.capture import capture_program
 
     main = root / "__main__.py"
-
-    def program() -> None:
-        sys.path.insert(0, str(root))
-        try:
-            runpy.run_path(str(main), run_name="__main__")
-        finally:
-            sys.path.remove(str(root))
-
+    sys.path.insert(0, str(root))
     try:
+        # What `runpy.run_path(main, run_name="__main__")` runs, without runpy's three frames
+        # or a wrapper's: the SDK walks the stack at every registration (source positions),
+        # and each frame less on every one of prod's ~500 registrations saves ~5 ms.
+        namespace = {"__name__": "__main__", "__file__": str(main), "__builtins__": builtins,
+                     "__package__": None, "__spec__": None, "__loader__": None, "__cached__": None}
+        program = functools.partial(exec, compile(main.read_bytes(), str(main), "exec"), namespace)
         return capture_program(program, stack=stack, project=project, config=config_values, on_resource=on_resource)
     except ReliabilityStackError:  # bad input (exit 2) and the like keep their own exit codes
         raise
     except Exception as exc:  # a bug in the program or a component, not bad input
         raise ProgramError(f"the stack program failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        sys.path.remove(str(root))
 
 
 def policy_session(root: Path, stack: str, config_path: Path | None = None) -> PolicySession:

@@ -31,6 +31,7 @@ from typing import IO, Any
 from reliability_stack.collector import collect_rarely
 from reliability_stack.errors import ConfigError, InputError
 from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
+from reliability_stack.preview.processes import read_until_closed, stop_soon
 
 FINISH_TIMEOUT_S = 600  # an analysis of a very large stack, on a slow machine
 BATCH_BYTES = 64 * 1024  # about 40 resources: the worker still gets them while the program runs
@@ -101,16 +102,17 @@ class PolicySession:
 
     def finish(self) -> PolicyVerdict:
         """End the stream and wait for the verdict."""
-        assert self.worker is not None
+        assert self.worker is not None and self.worker.stdin is not None
         self._end_input()
-        try:  # closes the worker's input: its signal that the program is done
-            out, err = self.worker.communicate(timeout=FINISH_TIMEOUT_S)
+        self.worker.stdin.close()  # the worker's signal that the program is done
+        try:
+            out, err = read_until_closed(self.worker, FINISH_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise AnalyzerError(f"policy analysis did not finish within {FINISH_TIMEOUT_S} s") from None
         try:
             document = json.loads(out)
         except json.JSONDecodeError:
-            tail = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {self.worker.returncode}"]
+            tail = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {self.worker.wait(timeout=10)}"]
             raise AnalyzerError(f"policy analysis failed: {tail[0]}") from None
         error = document.get("error")
         if error is None:
@@ -127,10 +129,7 @@ class PolicySession:
             self.worker.kill()  # first: a writer blocked on a full pipe then sees it broken
         self._end_input()
         if self.worker is not None:
-            self.worker.wait(timeout=10)
-            for stream in (self.worker.stdin, self.worker.stdout, self.worker.stderr):
-                if stream is not None:
-                    stream.close()
+            stop_soon(self.worker)
             self.worker = None
         self.analyzer.stop()
 
@@ -260,6 +259,9 @@ def serve(stdin: IO[bytes]) -> None:
 if __name__ == "__main__":
     collect_rarely()
     serve(sys.stdin.buffer)
-    # Nothing is left to finalize (the verdict is flushed, the channel closed); skipping the
-    # interpreter's teardown of gRPC's threads ends the worker, and the preview, sooner.
+    # Nothing is left to finalize (the verdict is flushed, the channel closed). Closing our
+    # ends of the pipes hands the verdict over now; the preview does not wait for this
+    # process's teardown, and skipping the interpreter's (of gRPC's threads) shortens it.
+    os.close(sys.stdout.fileno())
+    os.close(sys.stderr.fileno())
     os._exit(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 
 import pytest
 
@@ -84,6 +85,9 @@ def test_closing_an_unfinished_session_stops_both_processes():
     pids = [session.worker.pid, session.analyzer.process.pid]
     session.submit(good_stack()[0])
     session.close()  # as when the program fails half-way
+    deadline = time.monotonic() + 10  # killed at once; the kernel's teardown is not waited for
+    while any(map(_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not any(map(_alive, pids))
 
 
