@@ -336,9 +336,12 @@ def project_values(config: dict[str, Any]) -> dict[str, Any]:
     return {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
 
 
-def load_stack_config(root: Path, stack: str) -> StackConfig:
-    """Load and validate one stack's config from `stacks/` (the offline path)."""
-    config = read_stack_file(root, stack)
+def load_stack_config(root: Path, stack: str, stack_values: dict[str, Any] | None = None) -> StackConfig:
+    """Load and validate one stack's config from `stacks/` (the offline path).
+
+    `stack_values`: the file's `config:` map, when the caller has read it already.
+    """
+    config = read_stack_file(root, stack) if stack_values is None else stack_values
     return parse_stack_config(stack, project_values(config), source=str(stack_file(root, stack).relative_to(root)))
 
 

@@ -139,15 +139,18 @@ def run_preview(stack: str, *, root: Path | None = None, policy_config: Path | N
     step = progress or (lambda _message: None)
     root = root or find_project_root()
     project = str(read_project(root)["name"])
+    # Made (not started) before the config is read: it samples the machine's load now and
+    # again when it starts (see policy_session.gives_way).
+    session = policy_session(root, stack, policy_config.resolve() if policy_config else None)
     step("validating stack config")
-    config = load_stack_config(root, stack)
+    stack_values = read_stack_file(root, stack)
+    config = load_stack_config(root, stack, stack_values)
     slos, slo_plans, warnings = load_slo_plans(root, config)
     _monitoring_cost(slos, slo_plans)
     step("running the stack program under the mock runtime")
-    session = policy_session(root, stack, policy_config.resolve() if policy_config else None)
     # The pack evaluates each resource as it registers, in other processes (see policy_session).
     with session:
-        captured = run_program(root, project, stack, read_stack_file(root, stack), on_resource=session.submit)
+        captured = run_program(root, project, stack, stack_values, on_resource=session.submit)
         step(f"evaluating the last of {len(captured.resources)} resources against the policy pack")
         verdict = session.finish()
     resources = [resource.to_plan() for resource in captured.resources]

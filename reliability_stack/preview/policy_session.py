@@ -51,6 +51,8 @@ class PolicySession:
 
     def __init__(self, analyzer: PolicyAnalyzer) -> None:
         self.analyzer = analyzer  # configured, not yet spawned: the pack process stays ours
+        # Sampled now and again at `start`; the lower count decides (see `gives_way`).
+        self._runnable_when_made = _other_runnable_tasks()
         self.worker: subprocess.Popen[bytes] | None = None
         self._batch_lock = threading.Lock()
         self._input_open = False
@@ -75,7 +77,9 @@ class PolicySession:
             raise
 
     def _start(self) -> None:
-        give_way = gives_way(_usable_cpus(), _other_runnable_tasks())  # before they add to the count
+        # Before they add to the count. A task runnable at one of the two moments only (a
+        # kernel thread's turn, the last preview's processes exiting) does not hold a core.
+        give_way = gives_way(_usable_cpus(), min(self._runnable_when_made, _other_runnable_tasks()))
         self.analyzer.spawn()
         pack = self.analyzer.process
         assert pack is not None and pack.stdout is not None

@@ -110,3 +110,21 @@ def test_the_session_lowers_its_processes_priority_only_with_a_core_to_spare(mon
         pids = [session.worker.pid, session.analyzer.process.pid]
         levels = [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids]
     assert levels == [min(19, ours + 10) if spare else ours] * 2
+
+
+@pytest.mark.parametrize(("when_made", "when_started", "lowered"), [
+    (0, 0, True),
+    (0, 3, True),   # e.g. the last preview's processes still exiting: runnable for a moment
+    (3, 0, True),
+    (2, 1, False),  # someone holds the spare core at both moments
+])
+def test_the_load_is_sampled_when_the_session_is_made_and_started_and_the_lower_count_decides(
+        monkeypatch, when_made, when_started, lowered):
+    samples = iter([when_made, when_started])
+    monkeypatch.setattr(policy_session, "_other_runnable_tasks", lambda: next(samples))
+    monkeypatch.setattr(policy_session, "_usable_cpus", lambda: 2)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    session = PolicySession(PolicyAnalyzer())
+    with session:
+        levels = [os.getpriority(os.PRIO_PROCESS, pid) for pid in (session.worker.pid, session.analyzer.process.pid)]
+    assert levels == [min(19, ours + 10) if lowered else ours] * 2
