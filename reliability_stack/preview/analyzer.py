@@ -27,6 +27,7 @@ from reliability_stack.errors import ConfigError, ReliabilityStackError
 from reliability_stack.preview.processes import stop_soon
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+ANALYZE_STACK_METHOD = f"/{analyzer_pb2.DESCRIPTOR.services_by_name['Analyzer'].full_name}/AnalyzeStack"
 LEVEL_NAMES = {
     analyzer_pb2.ADVISORY: "advisory",
     analyzer_pb2.MANDATORY: "mandatory",
@@ -293,7 +294,10 @@ class PolicyAnalyzer:
     def stream(self, *, window: int = 128, providers: Mapping[str, Any] | None = None) -> AnalysisStream:
         """Analyze resources as they arrive, and the stack once they are all in (as the engine does)."""
         assert self.stub is not None
-        return AnalysisStream(self.stub, window=window, providers=providers)
+        assert self.channel is not None
+        analyze_stack_encoded = self.channel.unary_unary(
+            ANALYZE_STACK_METHOD, request_serializer=None, response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
+        return AnalysisStream(self.stub, analyze_stack_encoded, window=window, providers=providers)
 
     def analyze_stack(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
         """`AnalyzeStack` over all resources; returns the stack policies' diagnostics."""
@@ -309,12 +313,15 @@ class AnalysisStream:
     order does that), unless they are all given up front as `providers`.
     """
 
-    def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, *, window: int,
-                 providers: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, analyze_stack_encoded: grpc.UnaryUnaryMultiCallable,
+                 *, window: int, providers: Mapping[str, Any] | None = None) -> None:
         self.stub = stub
+        self.analyze_stack_encoded = analyze_stack_encoded  # AnalyzeStack taking the request's bytes
         self.window = window
-        # Filled as resources arrive: the program's end then only has to send it.
-        self.stack_request = analyzer_pb2.AnalyzeStackRequest()
+        # The AnalyzeStack request, encoded as resources arrive: encoded messages concatenate
+        # into one holding all their repeated items (protobuf's merge rule), so the program's
+        # end only has to send the bytes.
+        self.stack_request: list[bytes] = []
         self.providers: dict[str, Any] = dict(providers or {})
         self.in_flight: deque[tuple[str, Any]] = deque()
         self.found: list[dict[str, Any]] = []
@@ -323,14 +330,14 @@ class AnalysisStream:
         if str(_field(resource, "type")).startswith("pulumi:providers:"):
             self.providers[_field(resource, "urn")] = resource
         message = _resource_message(resource, self.providers)
-        self.stack_request.resources.append(message)  # encoded once for both kinds of request
+        self.stack_request.append(analyzer_pb2.AnalyzeStackRequest(resources=[message]).SerializeToString())
         if len(self.in_flight) >= self.window:
             self._collect_oldest()
         self.in_flight.append((message.urn, self.stub.Analyze.future(_analyze_request(message))))
 
     def finish(self) -> list[dict[str, Any]]:
         """Every diagnostic: the resources' and, from `AnalyzeStack`, the stack policies'."""
-        stack_call = self.stub.AnalyzeStack.future(self.stack_request)
+        stack_call = self.analyze_stack_encoded.future(b"".join(self.stack_request))
         return self.drain() + _diagnostics(stack_call.result())
 
     def drain(self) -> list[dict[str, Any]]:
