@@ -311,7 +311,7 @@ def _scaled_project(base_stack: str, services: int, folder: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=9, help="samples per measure (the scaling runs take a quarter)")
+    parser.add_argument("--repeats", type=int, default=15, help="samples per measure (the scaling runs take a quarter)")
     parser.add_argument("--stack", default="prod")
     args = parser.parse_args()
     console = Console()
