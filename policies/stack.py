@@ -224,11 +224,29 @@ def slo_burn_rate_alarms(stack: StackView, config: Mapping[str, Any]) -> Violati
             yield f"SLO alarms component '{component.name}' declares no alarms", component.urn
 
 
-def _workloads_behind(stack: StackView, target_group: ResourceView) -> list[ResourceView]:
-    """Kubernetes workloads a target group feeds: same component, or explicitly linked by dependency."""
-    return [w for w in stack.of_type(*REPLICATED_TYPES)
-            if stack.same_component(w, target_group) or target_group.urn in w.dependencies
-            or w.urn in target_group.dependencies]
+def _workloads_behind(stack: StackView) -> Callable[[ResourceView], list[ResourceView]]:
+    """For a target group, the Kubernetes workloads it feeds: same component, or linked by dependency.
+
+    The workloads are indexed once; looking each target group up in all of them made the
+    stack policy quadratic in the number of services.
+    """
+    workloads = stack.of_type(*REPLICATED_TYPES)
+    position = {w.urn: i for i, w in enumerate(workloads)}
+    by_parent: dict[str, list[ResourceView]] = {}
+    depending_on: dict[str, list[ResourceView]] = {}
+    for workload in workloads:
+        if workload.parent is not None:
+            by_parent.setdefault(workload.parent, []).append(workload)
+        for urn in workload.dependencies:
+            depending_on.setdefault(urn, []).append(workload)
+
+    def behind(target_group: ResourceView) -> list[ResourceView]:
+        found = {w.urn: w for w in by_parent.get(target_group.parent, ()) if target_group.parent is not None}
+        found.update((w.urn, w) for w in depending_on.get(target_group.urn, ()))
+        found.update((urn, workloads[position[urn]]) for urn in target_group.dependencies if urn in position)
+        return sorted(found.values(), key=lambda w: position[w.urn])
+
+    return behind
 
 
 def _origin_load_balancer(stack: StackView, domain: Any, load_balancers: list[ResourceView]) -> ResourceView | None:
@@ -281,11 +299,11 @@ def timeout_ordering(stack: StackView, config: Mapping[str, Any]) -> Violations:
                     yield (f"origin '{dig(origin, 'originId')}': CloudFront read timeout {fmt(read)} s > load balancer "
                            f"'{lb.name}' idle timeout {fmt(idle)} s: the load balancer cuts slow responses first",
                            dist.urn)
+    workloads_behind = _workloads_behind(stack)
     for tg in stack.of_type(*TARGET_GROUPS):
         with unknown_skips():
             delay = number(tg.get("deregistrationDelay", default=300)) or 0.0
-            yield from _drain_outlasts_grace(f"target group '{tg.name}' drains", delay,
-                                             _workloads_behind(stack, tg), tg.urn)
+            yield from _drain_outlasts_grace(f"target group '{tg.name}' drains", delay, workloads_behind(tg), tg.urn)
     yield from _ingress_drain_ordering(stack)
     queues, functions = stack.of_type(QUEUE), stack.of_type(LAMBDA)
     factor = float(config["visibilityFactor"])
@@ -350,14 +368,18 @@ def _drain_outlasts_grace(drainer: str, delay: float, workloads: list[ResourceVi
                    "in-flight requests fail during rollouts", urn)
 
 
-def _redrive(queue: ResourceView, stack: StackView, queues: list[ResourceView]) -> Any:
-    policy = json_prop(queue.get("redrivePolicy"))
-    if policy:
-        return policy
+def _separate_redrive_policies(stack: StackView, queues: list[ResourceView]) -> dict[str, Any]:
+    """Queue URN -> the policy of the first `RedrivePolicy` resource that targets that queue.
+
+    Resolved once for all queues: per queue, it was a scan of every such resource (quadratic
+    in the number of services).
+    """
+    policies: dict[str, Any] = {}
     for resource in stack.of_type(REDRIVE_POLICY):
-        if stack.resolve(resource.get("queueUrl"), queues, owner=resource) is queue:
-            return json_prop(resource.get("redrivePolicy"))
-    return None
+        queue = stack.resolve(resource.get("queueUrl"), queues, owner=resource)
+        if queue is not None and queue.urn not in policies:
+            policies[queue.urn] = json_prop(resource.get("redrivePolicy"))
+    return policies
 
 
 @stack_rule(
@@ -373,10 +395,14 @@ def _redrive(queue: ResourceView, stack: StackView, queues: list[ResourceView]) 
 def sqs_dead_letter(stack: StackView, config: Mapping[str, Any]) -> Violations:
     queues = stack.of_type(QUEUE)
     policies: dict[str, Any] = {}
+    separate: dict[str, Any] | None = None  # read only if some queue has no policy of its own
     dead_letter: set[str] = set()
     for queue in queues:
         try:
-            policy = _redrive(queue, stack, queues)
+            policy = json_prop(queue.get("redrivePolicy"))
+            if not policy:
+                separate = _separate_redrive_policies(stack, queues) if separate is None else separate
+                policy = separate.get(queue.urn)
             policies[queue.urn] = policy
             dlq = stack.resolve(dig(policy, "deadLetterTargetArn"), queues) if policy else None
             if dlq is not None:

@@ -221,6 +221,7 @@ class StackView:
         self._by_name: dict[str, list[ResourceView]] = {}
         for r in self.resources:
             self._by_name.setdefault(r.name, []).append(r)
+        self._order = {id(r): i for i, r in enumerate(self.resources)}  # held in self.resources: ids stay unique
         self._children: dict[str, list[ResourceView]] = {}
         for r in self.resources:
             if r.parent:
@@ -279,8 +280,7 @@ class StackView:
             seen.add(child.urn)
             found.append(child)
             pending.extend(self._children.get(child.urn, ()))
-        order = {id(r): i for i, r in enumerate(self.resources)}
-        return sorted(found, key=lambda r: order[id(r)])
+        return sorted(found, key=lambda r: self._order[id(r)])
 
     def closest(self, owner: ResourceView, found: list[ResourceView], candidates: list[ResourceView]
                 ) -> list[ResourceView]:
@@ -295,10 +295,6 @@ class StackView:
         if owner.parent is not None and any(c.parent == owner.parent for c in candidates):
             return [f for f in found if f.parent == owner.parent]
         return found
-
-    def same_component(self, a: ResourceView, b: ResourceView) -> bool:
-        """Both declared under the same parent component (siblings, or one under the other's parent)."""
-        return a.parent is not None and a.parent == b.parent
 
     def resolve(self, value: Any, candidates: Sequence[ResourceView], *, owner: ResourceView | None = None
                 ) -> ResourceView | None:

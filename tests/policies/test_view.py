@@ -109,3 +109,21 @@ def test_closest_keeps_a_components_own_candidates_and_its_provider():
     assert stack.closest(east, [pdb_west], candidates) == []
     loose = view("w", "web", {}, parent="elsewhere")
     assert stack.closest(loose, candidates, candidates) == candidates
+
+
+def test_a_target_group_feeds_the_workloads_of_its_component_and_those_linked_by_dependency():
+    from reliability_stack.policies.stack import _workloads_behind
+
+    deployment = "kubernetes:apps/v1:Deployment"
+    tg = view("aws:lb/targetGroup:TargetGroup", "tg", {}, parent="urn:svc-a", deps={"urn:kubernetes:apps/v1:Deployment::linked-by-tg"})
+    workloads = [
+        view(deployment, "sibling", {}, parent="urn:svc-a"),
+        view(deployment, "other-service", {}, parent="urn:svc-b"),
+        view(deployment, "linked-by-tg", {}, parent="urn:svc-c"),
+        view(deployment, "depends-on-tg", {}, parent="urn:svc-d", deps={tg.urn}),
+        view(deployment, "no-parent", {}),
+    ]
+    orphan_tg = view("aws:lb/targetGroup:TargetGroup", "orphan", {})
+    behind = _workloads_behind(StackView([*workloads, tg, orphan_tg]))
+    assert [w.name for w in behind(tg)] == ["sibling", "linked-by-tg", "depends-on-tg"]  # stack order
+    assert behind(orphan_tg) == []  # no parent: not the sibling of every parentless workload
