@@ -286,7 +286,8 @@ class PolicyAnalyzer:
     def analyze_many(self, resources: Iterable[Any], *, window: int = 64) -> list[dict[str, Any]]:
         """`Analyze` every resource, several requests in flight as the engine does."""
         resources = list(resources)
-        stream = self.stream(window=window, providers=_providers(resources))
+        assert self.stub is not None
+        stream = AnalysisStream(self.stub, None, window=window, providers=_providers(resources))
         for resource in resources:
             stream.add(resource)
         return stream.drain()
@@ -313,10 +314,11 @@ class AnalysisStream:
     order does that), unless they are all given up front as `providers`.
     """
 
-    def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, analyze_stack_encoded: grpc.UnaryUnaryMultiCallable,
+    def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, analyze_stack_encoded: grpc.UnaryUnaryMultiCallable | None,
                  *, window: int, providers: Mapping[str, Any] | None = None) -> None:
         self.stub = stub
-        self.analyze_stack_encoded = analyze_stack_encoded  # AnalyzeStack taking the request's bytes
+        # AnalyzeStack taking the request's bytes; None: `Analyze` only, no stack request is built.
+        self.analyze_stack_encoded = analyze_stack_encoded
         self.window = window
         # The AnalyzeStack request, encoded as resources arrive: encoded messages concatenate
         # into one holding all their repeated items (protobuf's merge rule), so the program's
@@ -330,13 +332,15 @@ class AnalysisStream:
         if str(_field(resource, "type")).startswith("pulumi:providers:"):
             self.providers[_field(resource, "urn")] = resource
         message = _resource_message(resource, self.providers)
-        self.stack_request.append(analyzer_pb2.AnalyzeStackRequest(resources=[message]).SerializeToString())
+        if self.analyze_stack_encoded is not None:
+            self.stack_request.append(analyzer_pb2.AnalyzeStackRequest(resources=[message]).SerializeToString())
         if len(self.in_flight) >= self.window:
             self._collect_oldest()
         self.in_flight.append((message.urn, self.stub.Analyze.future(_analyze_request(message))))
 
     def finish(self) -> list[dict[str, Any]]:
         """Every diagnostic: the resources' and, from `AnalyzeStack`, the stack policies'."""
+        assert self.analyze_stack_encoded is not None
         stack_call = self.analyze_stack_encoded.future(b"".join(self.stack_request))
         return self.drain() + _diagnostics(stack_call.result())
 
