@@ -368,18 +368,37 @@ def _drain_outlasts_grace(drainer: str, delay: float, workloads: list[ResourceVi
                    "in-flight requests fail during rollouts", urn)
 
 
-def _separate_redrive_policies(stack: StackView, queues: list[ResourceView]) -> dict[str, Any]:
-    """Queue URN -> the policy of the first `RedrivePolicy` resource that targets that queue.
+def _redrive_policy_resources(stack: StackView, queues: list[ResourceView]
+                              ) -> tuple[dict[str, ResourceView], UnknownValueError | None]:
+    """Queue URN -> the first `RedrivePolicy` resource that targets the queue.
 
-    Resolved once for all queues: per queue, it was a scan of every such resource (quadratic
-    in the number of services).
+    Resolved once for all queues (a scan per queue was quadratic in the number of services).
+    The scan stops at a resource whose queue is unknown during preview, and returns that
+    error too: it stands for every queue not matched before it.
     """
-    policies: dict[str, Any] = {}
+    targeting: dict[str, ResourceView] = {}
     for resource in stack.of_type(REDRIVE_POLICY):
-        queue = stack.resolve(resource.get("queueUrl"), queues, owner=resource)
-        if queue is not None and queue.urn not in policies:
-            policies[queue.urn] = json_prop(resource.get("redrivePolicy"))
-    return policies
+        try:
+            queue = stack.resolve(resource.get("queueUrl"), queues, owner=resource)
+        except UnknownValueError as unknown:
+            return targeting, unknown
+        if queue is not None:
+            targeting.setdefault(queue.urn, resource)
+    return targeting, None
+
+
+def _redrive(queue: ResourceView, separate: tuple[dict[str, ResourceView], UnknownValueError | None]) -> Any:
+    """A queue's redrive policy: its own input, else the first `RedrivePolicy` resource's for it."""
+    policy = json_prop(queue.get("redrivePolicy"))
+    if policy:
+        return policy
+    targeting, unknown = separate
+    resource = targeting.get(queue.urn)
+    if resource is None:
+        if unknown is not None:
+            raise unknown
+        return None
+    return json_prop(resource.get("redrivePolicy"))
 
 
 @stack_rule(
@@ -395,14 +414,11 @@ def _separate_redrive_policies(stack: StackView, queues: list[ResourceView]) -> 
 def sqs_dead_letter(stack: StackView, config: Mapping[str, Any]) -> Violations:
     queues = stack.of_type(QUEUE)
     policies: dict[str, Any] = {}
-    separate: dict[str, Any] | None = None  # read only if some queue has no policy of its own
+    separate = _redrive_policy_resources(stack, queues)
     dead_letter: set[str] = set()
     for queue in queues:
         try:
-            policy = json_prop(queue.get("redrivePolicy"))
-            if not policy:
-                separate = _separate_redrive_policies(stack, queues) if separate is None else separate
-                policy = separate.get(queue.urn)
+            policy = _redrive(queue, separate)
             policies[queue.urn] = policy
             dlq = stack.resolve(dig(policy, "deadLetterTargetArn"), queues) if policy else None
             if dlq is not None:

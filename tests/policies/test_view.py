@@ -127,3 +127,23 @@ def test_a_target_group_feeds_the_workloads_of_its_component_and_those_linked_by
     behind = _workloads_behind(StackView([*workloads, tg, orphan_tg]))
     assert [w.name for w in behind(tg)] == ["sibling", "linked-by-tg", "depends-on-tg"]  # stack order
     assert behind(orphan_tg) == []  # no parent: not the sibling of every parentless workload
+
+
+def test_a_queue_takes_the_first_redrive_policy_resource_for_it_and_an_unknown_one_stands_for_the_rest():
+    from reliability_stack.policies.stack import _redrive, _redrive_policy_resources
+
+    queue_type, redrive_type = "aws:sqs/queue:Queue", "aws:sqs/redrivePolicy:RedrivePolicy"
+    inline = view(queue_type, "inline", {"redrivePolicy": '{"maxReceiveCount": 3}'})
+    first, second = (view(queue_type, name, {"url": f"https://sqs/{name}"}) for name in ("first", "second"))
+    resources = [
+        inline, first, second,
+        view(redrive_type, "r1", {"queueUrl": "https://sqs/first", "redrivePolicy": '{"maxReceiveCount": 5}'}),
+        view(redrive_type, "r2", {"queueUrl": UNKNOWN_STRING_VALUE, "redrivePolicy": "{}"}),
+        view(redrive_type, "r3", {"queueUrl": "https://sqs/first", "redrivePolicy": '{"maxReceiveCount": 9}'}),
+    ]
+    stack = StackView(resources)
+    separate = _redrive_policy_resources(stack, [inline, first, second])
+    assert _redrive(inline, separate) == {"maxReceiveCount": 3}
+    assert _redrive(first, separate) == {"maxReceiveCount": 5}  # matched before the unknown one
+    with pytest.raises(UnknownValueError):  # r2 may be the one for it
+        _redrive(second, separate)
