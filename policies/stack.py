@@ -241,7 +241,7 @@ def _workloads_behind(stack: StackView) -> Callable[[ResourceView], list[Resourc
             depending_on.setdefault(urn, []).append(workload)
 
     def behind(target_group: ResourceView) -> list[ResourceView]:
-        found = {w.urn: w for w in by_parent.get(target_group.parent, ()) if target_group.parent is not None}
+        found = {w.urn: w for w in by_parent.get(target_group.parent, ())}  # no parent: no siblings indexed
         found.update((w.urn, w) for w in depending_on.get(target_group.urn, ()))
         found.update((urn, workloads[position[urn]]) for urn in target_group.dependencies if urn in position)
         return sorted(found.values(), key=lambda w: position[w.urn])
