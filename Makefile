@@ -44,9 +44,9 @@ preview: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# The whole package: the pure core, the preview, the CLI and the runtime tools.
+# The whole package: the pure core, the preview, the CLI, the runtime tools, the components and the pack.
 typecheck: setup
-	$(BIN)/mypy reliability_stack
+	$(BIN)/mypy reliability_stack components policies
 
 test: tools lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile

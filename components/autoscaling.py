@@ -41,11 +41,8 @@ from reliability_stack.errors import ComponentArgsError
 
 COMPONENT = "Autoscaling"
 AMI_ID = re.compile(r"ami-[0-9a-f]{8,17}")
-GROUP_METRICS = (
-    "GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances",
-    "GroupStandbyInstances", "GroupTerminatingInstances", "GroupTotalInstances", "GroupInServiceCapacity",
-    "GroupPendingCapacity", "GroupStandbyCapacity", "GroupTerminatingCapacity", "GroupTotalCapacity",
-)
+# The group's own metrics; the warm-pool ones stay off, as this component declares no warm pool.
+GROUP_METRICS = tuple(m for m in aws.autoscaling.Metric if m.value.startswith("Group") and "WarmPool" not in m.value)
 INSTANCE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",

@@ -609,7 +609,7 @@ class KubeService(pulumi.ComponentResource):
         args = self.args
         ingress = args.ingress
         assert ingress is not None
-        annotations: dict[str, str] = {}
+        annotations: dict[str, pulumi.Input[str]] = {}
         if ingress.class_name == "alb":
             annotations = {
                 "alb.ingress.kubernetes.io/scheme": "internet-facing" if ingress.internet_facing else "internal",

@@ -232,9 +232,14 @@ class LoadBalancer(pulumi.ComponentResource):
         tags = NameTags(name, args.service, args.tags)
 
         security_group = self._security_group(name, args, tags)
-        certificate_arn = args.certificate_arn or dns_validated_certificate(
-            f"{name}-cert", domain_name=args.domain_name, zone_id=args.hosted_zone_id, region=region,
-            tags=tags("cert"), parent=self)
+        certificate_arn: pulumi.Input[str]
+        if args.certificate_arn is not None:
+            certificate_arn = args.certificate_arn
+        else:
+            assert args.hosted_zone_id is not None  # validate(): exactly one of the two is given
+            certificate_arn = dns_validated_certificate(
+                f"{name}-cert", domain_name=args.domain_name, zone_id=args.hosted_zone_id, region=region,
+                tags=tags("cert"), parent=self)
 
         lb_depends: list[pulumi.Resource] = []
         access_logs = None

@@ -23,6 +23,7 @@ Knobs that turn resilience down: `nat_gateway_per_az=False`, `flow_logs=False`,
 # at runtime to build the package schema.
 import ipaddress
 import json
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -148,7 +149,7 @@ class Network(pulumi.ComponentResource):
         nat_gateways: list[aws.ec2.NatGateway] = []
         for plan in plan_subnets(args.cidr_block, args.availability_zones):
             i = plan.index
-            zone = zone_names.apply(lambda names, i=i: names[i])
+            zone = zone_names.apply(operator.itemgetter(i))
             public = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=plan.public_cidr,
                                     availability_zone=zone, map_public_ip_on_launch=False, region=region,
                                     tags={"reliability-stack:tier": "public", **tags(f"public-{i}")}, opts=child)

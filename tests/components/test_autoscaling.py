@@ -83,6 +83,17 @@ def test_instance_refresh_is_rolling_with_checkpoints_and_alarm_rollback(resourc
     assert "GroupInServiceInstances" in group.props["enabledMetrics"]
 
 
+def test_group_collects_every_group_metric_and_no_warm_pool_metric(resources):
+    metrics = one(resources, GROUP).props["enabledMetrics"]
+    # The group metrics of the EnableMetricsCollection API; warm-pool metrics need a warm pool.
+    assert {"GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances",
+            "GroupStandbyInstances", "GroupTerminatingInstances", "GroupTotalInstances", "GroupInServiceCapacity",
+            "GroupPendingCapacity", "GroupStandbyCapacity", "GroupTerminatingCapacity",
+            "GroupTotalCapacity"} <= set(metrics)
+    assert len(metrics) == len(set(metrics))
+    assert not [m for m in metrics if "WarmPool" in m]
+
+
 def test_instances_accept_traffic_only_from_the_load_balancer(resources):
     one(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         referencedSecurityGroupId="sg-0alb", fromPort=8080, toPort=8080)
