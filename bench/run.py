@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reliability_stack.collector import rarer_collections  # noqa: E402
+from reliability_stack.config import read_stack_file  # noqa: E402
 from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config, provider_urn  # noqa: E402
 from reliability_stack.preview.capture import CapturedResource, capture_program  # noqa: E402
 from reliability_stack.preview.engine import run_preview  # noqa: E402
@@ -268,10 +269,6 @@ def _distinct_copies(resources: list[dict[str, Any]], count: int, first_copy: in
     return copies
 
 
-def _stack_config(stack: str) -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
 def _renamed_slo_file(folder: Path, path: str, service: str) -> str:
     """A copy of an SLO spec whose SLOs belong to `service` (the program checks ownership)."""
     spec = yaml.safe_load((ROOT / path).read_text())
@@ -289,7 +286,7 @@ def _scaled_project(base_stack: str, services: int, folder: Path) -> Path:
     # Copied, not linked: the program finds its project folder from its own path.
     (folder / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     (folder / "stacks").mkdir()
-    config = _stack_config(base_stack)
+    config = read_stack_file(ROOT, base_stack)
     template = config["reliability-stack:services"][0]
     generated = []
     for i in range(services):
@@ -323,7 +320,7 @@ def main() -> int:
 
     captured = capture_program(
         lambda: __import__("runpy").run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-        stack=args.stack, config=_stack_config(args.stack))
+        stack=args.stack, config=read_stack_file(ROOT, args.stack))
     floors = {linked: floor_program(captured.resources, linked=linked) for linked in (True, False)}
     custom_count = sum(1 for r in captured.resources if r.custom)
     # Under the collector settings `relstack preview` runs with, for all: each sample then
@@ -332,8 +329,8 @@ def main() -> int:
     with rarer_collections():
         medians = _interleaved_medians({
             "preview": full_preview,
-            "floor": lambda: capture_program(floors[True][0], stack="floor", config=_stack_config(args.stack)),
-            "unlinked": lambda: capture_program(floors[False][0], stack="floor", config=_stack_config(args.stack)),
+            "floor": lambda: capture_program(floors[True][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
+            "unlinked": lambda: capture_program(floors[False][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
         }, args.repeats)
     preview_s, floor_s, unlinked_s = medians["preview"], medians["floor"], medians["unlinked"]
     rows.append(("preview/floor", f"{preview_s / floor_s:.2f}", f"≤ {TARGETS['preview/floor']}",

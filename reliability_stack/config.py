@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from reliability_stack.errors import ConfigError
 from reliability_stack.validation_errors import error_message, field_path
+from reliability_stack.yaml_input import parse_yaml
 
 PROJECT = "reliability-stack"
 STACKS_DIR = "stacks"
@@ -317,12 +317,7 @@ def read_stack_file(root: Path, stack: str) -> dict[str, Any]:
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml"))
         raise ConfigError(f"unknown stack {stack!r} (known: {', '.join(known) or 'none'})",
                           file=path.relative_to(root) if path.is_relative_to(root) else path, field="--stack")
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "document"
-        raise ConfigError(f"malformed YAML ({getattr(exc, 'problem', exc)})", file=path, field=where) from None
+    document = parse_yaml(path.read_text(encoding="utf-8"), file=path, error=ConfigError)
     if document is None:
         document = {}
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):

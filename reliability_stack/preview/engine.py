@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from reliability_stack.config import (
     StackConfig,
     load_stack_config,
@@ -24,6 +22,7 @@ from reliability_stack.config import (
 )
 from reliability_stack.errors import ConfigError, ReliabilityStackError
 from reliability_stack.preview.summary import counts_by_type, stateful_gaps
+from reliability_stack.yaml_input import parse_yaml
 
 if TYPE_CHECKING:
     from reliability_stack.preview.capture import CapturedResource
@@ -64,10 +63,7 @@ def find_project_root(start: Path | None = None) -> Path:
 
 def read_project(root: Path) -> dict[str, Any]:
     path = root / "Pulumi.yaml"
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"malformed YAML ({getattr(exc, 'problem', exc)})", file=path, field="(document)") from None
+    document = parse_yaml(path.read_text(encoding="utf-8"), file=path, error=ConfigError) or {}
     if not isinstance(document, dict) or not document.get("name"):
         raise ConfigError("the project file needs a name", file=path, field="name")
     return document

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from reliability_stack.errors import SpecError
 from reliability_stack.slo.durations import parse_duration
 from reliability_stack.validation_errors import error_message, field_path
+from reliability_stack.yaml_input import parse_yaml_documents
 
 
 class SpecModel(BaseModel):
@@ -120,12 +120,7 @@ def read_documents(path: Path) -> list[Any]:
         raise SpecError("no such file", file=file) from None
     except OSError as exc:
         raise SpecError(f"cannot read ({exc.strerror})", file=file) from None
-    try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "document"
-        raise SpecError(f"malformed YAML ({getattr(exc, 'problem', None) or exc})", file=file, field=where) from None
+    documents = [doc for doc in parse_yaml_documents(text, file=file, error=SpecError) if doc is not None]
     if not documents:
         raise SpecError("empty spec file", file=file)
     for index, document in enumerate(documents):
