@@ -123,6 +123,11 @@ def tags_of(props: Mapping[str, Any]) -> dict[str, str]:
     return result
 
 
+# Inputs that hold a string other resources may use to refer to a resource, in reading order.
+_IDENTIFIER_KEYS = ("arn", "id", "name", "url", "dnsName", "domainName", "clusterIdentifier",
+                    "replicationGroupId", "bucket", "alarmName", "fqdn")
+
+
 class ResourceView:
     """One resource: type, name, URN, props (proxied) and the options the analyzer sees."""
 
@@ -180,11 +185,16 @@ class ResourceView:
         return self._identifiers
 
     def _read_identifiers(self) -> set[str]:
-        found = set()
+        found: set[str] = set()
+        if not isinstance(self.props, Mapping):
+            return found
+        # Absent keys are skipped on the key set: through the proxy, each `get` of an absent key
+        # raises and catches a KeyError, and most resources lack most of these keys (the stack
+        # view reads them for every resource when `AnalyzeStack` comes in).
+        present = set(self.props)
         with unknown_skips():
-            for key in ("arn", "id", "name", "url", "dnsName", "domainName", "clusterIdentifier",
-                        "replicationGroupId", "bucket", "alarmName", "fqdn"):
-                value = self.props.get(key) if isinstance(self.props, Mapping) else None
+            for key in _IDENTIFIER_KEYS:
+                value = self.props[key] if key in present else None
                 if isinstance(value, str) and len(value) >= 3:
                     found.add(value)
         return found

@@ -91,6 +91,17 @@ def test_resolve_prefers_exact_ids_then_dependencies_then_the_longest_name():
     assert stack.resolve("arn:aws:sqs:us-east-1:1:billing-1a2b", candidates) is None
 
 
+def test_identifiers_are_the_known_string_references_read_in_order_up_to_an_unknown():
+    bucket = view("aws:s3/bucket:Bucket", "logs", {"bucket": "logs-1a2b", "arn": "arn:aws:s3:::logs-1a2b",
+                                                   "id": None, "name": "ab", "tags": {"name": "ignored"}})
+    assert bucket.identifiers() == {"logs-1a2b", "arn:aws:s3:::logs-1a2b"}  # "ab": too short to refer by
+    # An unknown value ends the reading (tri-state: what comes after it is not claimed).
+    pending = view("aws:sqs/queue:Queue", "q", {"arn": "arn:aws:sqs:us-east-1:1:q", "id": UNKNOWN_STRING_VALUE,
+                                                 "url": "https://sqs.example/q"})
+    assert pending.identifiers() == {"arn:aws:sqs:us-east-1:1:q"}
+    assert view("t", "x", {}).identifiers() == set()
+
+
 def test_matching_reports_unknown_candidates():
     known = view("t", "a", {"spec": {"name": "web"}})
     unknown = view("t", "b", {"spec": {"name": UNKNOWN_STRING_VALUE}})
