@@ -24,8 +24,11 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie (killed, not yet reaped by us) is not running
-        return stat.read().split(")")[1].split()[0] != "Z"
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie (killed, not yet reaped by us) is not running
+            return stat.read().split(")")[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):  # reaped between the two looks
+        return False
 
 
 def _stack_with_violations() -> list[dict]:
