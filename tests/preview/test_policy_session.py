@@ -21,13 +21,9 @@ def _key(violation: dict) -> tuple:
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
         with open(f"/proc/{pid}/stat") as stat:  # a zombie (killed, not yet reaped by us) is not running
             return stat.read().split(")")[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):  # reaped between the two looks
+    except (FileNotFoundError, ProcessLookupError):  # reaped: gone before the open, or during the read
         return False
 
 
