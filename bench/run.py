@@ -54,11 +54,11 @@ TARGETS = {"preview/floor": 1.25, "scaling 50/5": 11.0, "analyzer resources/s": 
 
 
 def _median_seconds(action: Callable[[], Any], repeats: int) -> float:
-    return _interleaved_medians({"action": action}, repeats)["action"]
+    return statistics.median(_interleaved_samples({"action": action}, repeats)["action"])
 
 
-def _interleaved_medians(actions: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-    """Median seconds of each action, sampled in turns so that drift in the machine hits them alike.
+def _interleaved_samples(actions: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:
+    """Seconds of each action, `repeats` samples each, taken in turns so that drift in the machine hits them alike.
 
     Each sample starts from a collected heap: otherwise a sample pays for the garbage the
     previous one left, whichever action that was.
@@ -72,7 +72,12 @@ def _interleaved_medians(actions: dict[str, Callable[[], Any]], repeats: int) ->
             start = time.perf_counter()
             action()
             samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def round_ratio_quartiles(numerator: list[float], denominator: list[float]) -> list[float]:
+    """Quartiles of the ratios of samples taken in the same round: how steady the ratio of medians is."""
+    return statistics.quantiles([n / d for n, d in zip(numerator, denominator, strict=True)], n=4)
 
 
 def _provider_class(type_token: str) -> Any:
@@ -327,15 +332,16 @@ def main() -> int:
     # leaves its garbage for later instead of paying for it at a moment that depends on
     # the counts it happened to end on.
     with rarer_collections():
-        medians = _interleaved_medians({
+        samples = _interleaved_samples({
             "preview": full_preview,
             "floor": lambda: capture_program(floors[True][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
             "unlinked": lambda: capture_program(floors[False][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
         }, args.repeats)
-    preview_s, floor_s, unlinked_s = medians["preview"], medians["floor"], medians["unlinked"]
+    preview_s, floor_s, unlinked_s = (statistics.median(samples[name]) for name in ("preview", "floor", "unlinked"))
+    quartiles = " / ".join(f"{q:.2f}" for q in round_ratio_quartiles(samples["preview"], samples["floor"]))
     rows.append(("preview/floor", f"{preview_s / floor_s:.2f}", f"≤ {TARGETS['preview/floor']}",
                  f"preview {preview_s:.2f} s, floor {floor_s:.2f} s ({custom_count} provider resources, "
-                 f"{floors[True][1]} declared generically)"))
+                 f"{floors[True][1]} declared generically); ratio within a round, quartiles {quartiles}"))
     rows.append(("preview/unlinked floor", f"{preview_s / unlinked_s:.2f}", "",
                  f"unlinked floor {unlinked_s:.2f} s: resolved inputs, no resource options"))
 
@@ -343,7 +349,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as small, tempfile.TemporaryDirectory() as large:
         projects = {5: _scaled_project(args.stack, 5, Path(small)), 50: _scaled_project(args.stack, 50, Path(large))}
         with rarer_collections():
-            timings = {int(n): seconds for n, seconds in _interleaved_medians(
+            timings = {int(n): statistics.median(seconds) for n, seconds in _interleaved_samples(
                 {str(n): (lambda p=project, n=n: full_preview(f"bench{n}", p)) for n, project in projects.items()},
                 max(1, args.repeats // 4)).items()}
     scaling = timings[50] / timings[5]

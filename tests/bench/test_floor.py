@@ -84,3 +84,12 @@ def test_the_unlinked_floor_has_values_only(program_and_floors):
     _, floors = program_and_floors
     assert not any(r.options["dependsOn"] or r.options["protect"] or r.options["provider"]
                    for r in floors[False].resources)
+
+
+def test_round_ratio_quartiles_pair_the_samples_of_one_round():
+    # Rounds 2 and 4 ran on a slow machine: both sides slowed alike, and their ratios stay put.
+    preview = [1.2, 2.4, 1.3, 2.6, 1.25]
+    floor = [1.0, 2.0, 1.0, 2.0, 1.0]
+    assert _bench_module().round_ratio_quartiles(preview, floor) == pytest.approx([1.2, 1.25, 1.3])
+    with pytest.raises(ValueError):  # a sample missing on one side breaks the pairing
+        _bench_module().round_ratio_quartiles(preview, floor[:-1])
