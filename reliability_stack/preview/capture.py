@@ -24,6 +24,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from reliability_stack.collector import rarer_collections
 from reliability_stack.preview.mocks import RealisticMocks
+from reliability_stack.preview.stack_traces import cheaper_stack_traces
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -164,7 +165,7 @@ def capture_program(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        with rarer_collections(), warnings.catch_warnings(record=True) as python_warnings:
+        with rarer_collections(), cheaper_stack_traces(), warnings.catch_warnings(record=True) as python_warnings:
             warnings.simplefilter("always", DeprecationWarning)
             exports = _run(program, monitor, engine_log, project=project, stack=stack, config=config)
     finally:
