@@ -59,6 +59,32 @@ def test_module_level_generic_and_uri_less_declarations_get_the_sdks_traces(trac
     assert any(not frame.HasField("pc") for sdk, _ in traces for frame in sdk.frames)
 
 
+@pytest.mark.parametrize("limit", [4, 12])
+def test_a_traceback_limit_cuts_the_trace_where_the_sdk_cuts_it(traces, monkeypatch, limit):
+    # extract_stack keeps only the innermost `sys.tracebacklimit` frames: with too few, no
+    # resource constructor is among them and the trace is empty.
+    monkeypatch.setattr("sys.tracebacklimit", limit, raising=False)
+    capture_program(lambda: _Pair("pair"))
+    assert [sdk for sdk, _ in traces] == [ours for _, ours in traces]
+    assert any(len(sdk.frames) > 0 for sdk, _ in traces) == (limit == 12)
+
+
+@pytest.mark.parametrize("limit", [-1, 0])
+def test_no_frames_to_read_give_an_empty_trace(monkeypatch, limit):
+    # Where the SDK's own function raises UnboundLocalError on its empty stack (pulumi 3.272).
+    ours = []
+    cheaper = stack_traces.registration_stack_trace
+
+    def record():
+        ours.append(cheaper())
+        return ours[-1]
+
+    monkeypatch.setattr(stack_traces, "registration_stack_trace", record)
+    monkeypatch.setattr("sys.tracebacklimit", limit, raising=False)
+    capture_program(lambda: _Pair("pair"))
+    assert len(ours) == 4 and not any(trace.frames for trace in ours)
+
+
 def test_the_sdks_function_is_back_after_a_capture_even_a_failed_one():
     def failing() -> None:
         raise RuntimeError("bug")
