@@ -18,18 +18,22 @@ ROOT = Path(__file__).resolve().parents[2]
 SDK_STACK_TRACE = sdk_resource._get_stack_trace
 
 
-@pytest.fixture
-def traces(monkeypatch):
-    """Each registration's trace from the SDK's function and from ours, called from one frame."""
-    pairs = []
+def _recorded(monkeypatch, *, with_sdk: bool) -> list[tuple]:
+    """Each registration's trace from ours and (`with_sdk`) from the SDK's, called from one frame."""
+    records = []
     cheaper = stack_traces.registration_stack_trace
 
-    def both():
-        pairs.append((SDK_STACK_TRACE(), cheaper()))
-        return pairs[-1][1]
+    def record():
+        records.append((SDK_STACK_TRACE() if with_sdk else None, cheaper()))
+        return records[-1][1]
 
-    monkeypatch.setattr(stack_traces, "registration_stack_trace", both)
-    return pairs
+    monkeypatch.setattr(stack_traces, "registration_stack_trace", record)
+    return records
+
+
+@pytest.fixture
+def traces(monkeypatch):
+    return _recorded(monkeypatch, with_sdk=True)
 
 
 class _Pair(pulumi.ComponentResource):
@@ -72,17 +76,10 @@ def test_a_traceback_limit_cuts_the_trace_where_the_sdk_cuts_it(traces, monkeypa
 @pytest.mark.parametrize("limit", [-1, 0])
 def test_no_frames_to_read_give_an_empty_trace(monkeypatch, limit):
     # Where the SDK's own function raises UnboundLocalError on its empty stack (pulumi 3.272).
-    ours = []
-    cheaper = stack_traces.registration_stack_trace
-
-    def record():
-        ours.append(cheaper())
-        return ours[-1]
-
-    monkeypatch.setattr(stack_traces, "registration_stack_trace", record)
+    records = _recorded(monkeypatch, with_sdk=False)
     monkeypatch.setattr("sys.tracebacklimit", limit, raising=False)
     capture_program(lambda: _Pair("pair"))
-    assert len(ours) == 4 and not any(trace.frames for trace in ours)
+    assert len(records) == 4 and not any(ours.frames for _, ours in records)
 
 
 def test_the_sdks_function_is_back_after_a_capture_even_a_failed_one():
