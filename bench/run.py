@@ -14,7 +14,8 @@
 
 Each figure is the median of several runs after a warm-up, the runs of the things compared
 taking turns and each starting from a collected heap; machines are noisy, so only ratios
-are compared with targets. The preview is timed as `relstack preview` runs it (including
+are compared with targets, and the preview/floor ratio (the closest to its target) comes
+with a bootstrap interval over its rounds. The preview is timed as `relstack preview` runs it (including
 its garbage-collector settings), from the stack's config to the rendered text report.
 """
 
@@ -25,6 +26,7 @@ import copy
 import gc
 import importlib
 import json
+import random
 import re
 import statistics
 import sys
@@ -78,6 +80,21 @@ def _interleaved_samples(actions: dict[str, Callable[[], Any]], repeats: int) ->
 def round_ratio_quartiles(numerator: list[float], denominator: list[float]) -> list[float]:
     """Quartiles of the ratios of samples taken in the same round: how steady the ratio of medians is."""
     return statistics.quantiles([n / d for n, d in zip(numerator, denominator, strict=True)], n=4)
+
+
+def ratio_interval(numerator: list[float], denominator: list[float], *, confidence: float = 0.95,
+                   resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of the ratio of medians: rounds drawn with replacement, each round's pair kept together.
+
+    How far the run's noise could have moved the figure compared with the target. Seeded:
+    the same samples always give the same interval.
+    """
+    rounds = list(zip(numerator, denominator, strict=True))
+    draw = random.Random(seed).choices
+    ratios = sorted(statistics.median(n for n, _ in drawn) / statistics.median(d for _, d in drawn)
+                    for drawn in (draw(rounds, k=len(rounds)) for _ in range(resamples)))
+    tail = (1 - confidence) / 2
+    return ratios[int(tail * (resamples - 1))], ratios[round((1 - tail) * (resamples - 1))]
 
 
 def _provider_class(type_token: str) -> Any:
@@ -314,6 +331,8 @@ def _scaled_project(base_stack: str, services: int, folder: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="samples per measure (the scaling runs take a quarter)")
+    parser.add_argument("--rounds", type=int, default=40,
+                        help="rounds of preview and floor samples: 15 moved the ratio by ±0.05 between runs")
     parser.add_argument("--stack", default="prod")
     args = parser.parse_args()
     console = Console()
@@ -336,12 +355,14 @@ def main() -> int:
             "preview": full_preview,
             "floor": lambda: capture_program(floors[True][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
             "unlinked": lambda: capture_program(floors[False][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
-        }, args.repeats)
+        }, args.rounds)
     preview_s, floor_s, unlinked_s = (statistics.median(samples[name]) for name in ("preview", "floor", "unlinked"))
     quartiles = " / ".join(f"{q:.2f}" for q in round_ratio_quartiles(samples["preview"], samples["floor"]))
+    low, high = ratio_interval(samples["preview"], samples["floor"])
     rows.append(("preview/floor", f"{preview_s / floor_s:.2f}", f"≤ {TARGETS['preview/floor']}",
                  f"preview {preview_s:.2f} s, floor {floor_s:.2f} s ({custom_count} provider resources, "
-                 f"{floors[True][1]} declared generically); ratio within a round, quartiles {quartiles}"))
+                 f"{floors[True][1]} declared generically); 95% interval of the ratio {low:.2f}-{high:.2f} "
+                 f"(bootstrap over {args.rounds} rounds); ratio within a round, quartiles {quartiles}"))
     rows.append(("preview/unlinked floor", f"{preview_s / unlinked_s:.2f}", "",
                  f"unlinked floor {unlinked_s:.2f} s: resolved inputs, no resource options"))
 
@@ -374,8 +395,8 @@ def main() -> int:
                  f"{size} Analyze calls in {seconds:.2f} s; AnalyzeStack of {len(resources)} (analyzed before) in "
                  f"{stack_seconds * 1000:.0f} ms; pack start-up {statistics.median(starts) * 1000:.0f} ms"))
 
-    table = Table(title=f"reliability-stack benchmarks (stack {args.stack}, medians of {args.repeats} runs, "
-                        f"{max(1, args.repeats // 4)} for scaling)")
+    table = Table(title=f"reliability-stack benchmarks (stack {args.stack}, medians of {args.rounds} rounds for "
+                        f"the preview, {args.repeats} runs for the analyzer, {max(1, args.repeats // 4)} for scaling)")
     for column in ("measure", "value", "target", "detail"):
         table.add_column(column)
     for row in rows:

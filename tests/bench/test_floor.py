@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import random
 import runpy
+import statistics
 import sys
 from collections import Counter
 from pathlib import Path
@@ -93,3 +95,31 @@ def test_round_ratio_quartiles_pair_the_samples_of_one_round():
     assert _bench_module().round_ratio_quartiles(preview, floor) == pytest.approx([1.2, 1.25, 1.3])
     with pytest.raises(ValueError):  # a sample missing on one side breaks the pairing
         _bench_module().round_ratio_quartiles(preview, floor[:-1])
+
+
+def test_ratio_interval_keeps_each_rounds_pair_together():
+    bench = _bench_module()
+    # The machine's speed swings between rounds, but the preview is always 1.2x the floor:
+    # resampling whole rounds leaves no doubt about the ratio. Drawing either side's samples
+    # on their own would mix slow previews with fast floors.
+    floor = [1.0, 2.0, 1.1, 1.9, 1.05, 2.1, 0.95, 1.5]
+    preview = [1.2 * seconds for seconds in floor]
+    assert bench.ratio_interval(preview, floor) == pytest.approx((1.2, 1.2))
+    with pytest.raises(ValueError):
+        bench.ratio_interval(preview, floor[:-1])
+
+
+def test_ratio_interval_brackets_the_ratio_and_narrows_with_more_rounds():
+    bench = _bench_module()
+    noise = random.Random(7)
+    floor = [noise.uniform(0.85, 1.0) for _ in range(160)]
+    preview = [seconds * noise.uniform(1.05, 1.45) for seconds in floor]
+
+    def width(rounds):
+        low, high = bench.ratio_interval(preview[:rounds], floor[:rounds])
+        ratio = statistics.median(preview[:rounds]) / statistics.median(floor[:rounds])
+        assert low < ratio < high
+        return high - low
+
+    assert width(160) < width(40) < width(10)
+    assert bench.ratio_interval(preview, floor) == bench.ratio_interval(preview, floor)  # seeded
