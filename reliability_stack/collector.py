@@ -36,6 +36,17 @@ def rarer_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
+def freeze_for_exit() -> None:
+    """For a process about to exit: what is on the heap goes with it, so spare it the collector.
+
+    The interpreter's teardown runs full collector passes over everything still alive (the
+    pack's policies, pulumi_aws's modules, a preview's resources): 1.6 s of a 5 s `relstack
+    preview` of prod. Frozen objects are still freed as their references go, but no pass looks
+    at them again.
+    """
+    gc.freeze()
+
+
 def collect_rarely() -> None:
     """For a process that serves until it is stopped (the analyzer, the session's worker).
 

@@ -1,5 +1,5 @@
 """`python -m reliability_stack.cli` is `relstack`."""
 
-from reliability_stack.cli.main import app
+from reliability_stack.cli.main import main
 
-app(prog_name="relstack")
+main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from reliability_stack.cli import images_cmd, policies_cmd, preview_cmd, runtime_cmd, slo_cmd
+from reliability_stack.collector import freeze_for_exit
 
 app = typer.Typer(
     name="relstack",
@@ -26,3 +27,11 @@ def _root() -> None:
 
 for _group in (preview_cmd, slo_cmd, images_cmd, policies_cmd, runtime_cmd):
     _group.register(app)
+
+
+def main() -> None:
+    """The `relstack` console script: the app, then an exit without the teardown's collector passes."""
+    try:
+        app(prog_name="relstack")
+    finally:
+        freeze_for_exit()
