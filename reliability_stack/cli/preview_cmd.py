@@ -52,24 +52,22 @@ def register(app: typer.Typer) -> None:
         Exit 0 when clean, 1 when a mandatory policy is violated, 2 on bad input, 3 when the program
         or the policy pack fails.
         """
-        from reliability_stack.collector import rarer_collections
+        from reliability_stack.collector import collect_rarely
         from reliability_stack.preview.engine import find_project_root, run_preview
 
         def body() -> int:
             progress = Console(stderr=True)
             root = find_project_root(project_dir)
-            # Rarer collector passes until the report is out: restoring the defaults sooner has the
-            # next allocation pay for a pass over everything the program left (~0.3 s on prod).
-            with rarer_collections():
-                with progress.status(f"previewing stack {stack}…") as status:
-                    result = run_preview(stack, root=root, policy_config=policy_pack_config,
-                                         progress=lambda message: status.update(f"{stack}: {message}…"))
-                report = render(result.plan, output_format)
-                if output is not None:
-                    write_text_atomically(output, report)
-                    progress.print(f"wrote {output_format.value} report to {output}")
-                else:
-                    typer.echo(report, nl=False)
-                return result.exit_code
+            collect_rarely()  # to the end of the process, which the report is (see collector.py)
+            with progress.status(f"previewing stack {stack}…") as status:
+                result = run_preview(stack, root=root, policy_config=policy_pack_config,
+                                     progress=lambda message: status.update(f"{stack}: {message}…"))
+            report = render(result.plan, output_format)
+            if output is not None:
+                write_text_atomically(output, report)
+                progress.print(f"wrote {output_format.value} report to {output}")
+            else:
+                typer.echo(report, nl=False)
+            return result.exit_code
 
         run_guarded(body)
