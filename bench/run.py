@@ -15,8 +15,9 @@
 Each figure is the median of several runs after a warm-up, the runs of the things compared
 taking turns and each starting from a collected heap; machines are noisy, so only ratios
 are compared with targets, and the preview/floor ratio (the closest to its target) comes
-with a bootstrap interval over its rounds. The preview is timed as `relstack preview` runs it (including
-its garbage-collector settings), from the stack's config to the rendered text report.
+with a bootstrap interval over its rounds. The preview is timed as `relstack preview` runs
+it (including its garbage-collector settings), from the stack's config to the rendered
+text report.
 """
 
 from __future__ import annotations
