@@ -28,9 +28,9 @@ def _rarer(thresholds: tuple[int, int, int]) -> tuple[int, int, int]:
 def rarer_collections() -> Iterator[None]:
     """Rarer passes, then the thresholds found on entry.
 
-    A caller that goes on working with what it allocated (the preview renders the program's
-    resources) holds this for longer: restoring the defaults right after a capture makes the
-    next allocation pay for a pass over everything the capture left.
+    A caller that goes on working with what it allocated (the benchmark renders each preview's
+    plan) holds this for longer: restoring the defaults right after a capture makes the next
+    allocation pay for a pass over everything the capture left.
     """
     thresholds = gc.get_threshold()
     gc.set_threshold(*_rarer(thresholds))
