@@ -332,9 +332,8 @@ def _scaled_project(base_stack: str, services: int, folder: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="samples per measure (the scaling runs take a quarter)")
-    parser.add_argument("--rounds", type=int, default=100,
-                        help="rounds of preview and floor samples: with 40 the ratio's 95%% interval was "
-                             "±0.05-0.07 wide on a noisy 2-vCPU machine, with 100 about ±0.04")
+    parser.add_argument("--rounds", type=int, default=40,
+                        help="rounds of preview and floor samples: 15 moved the ratio by ±0.05 between runs")
     parser.add_argument("--stack", default="prod")
     args = parser.parse_args()
     console = Console()
