@@ -7,7 +7,9 @@
    resources themselves carry: each input computed from another resource is an output of
    it, and the resource options (provider, protect, dependsOn, ...) are the program's. The
    ratio against an unlinked floor (resolved values, no options: cheaper than any program
-   declaring these resources) is shown too, without a target.
+   declaring these resources) is shown too, without a target, and so is the stack program
+   alone against the floor (its components, without the policy pack and the report): where
+   the preview's time over the floor goes.
 2. scaling: preview time with 50 services against 5 (generated stack configs).
 3. analyzer throughput: resources per second through `Analyze` on the gRPC analyzer, and
    the pack's start-up time.
@@ -50,7 +52,7 @@ from reliability_stack.collector import rarer_collections  # noqa: E402
 from reliability_stack.config import read_stack_file  # noqa: E402
 from reliability_stack.preview.analyzer import PolicyAnalyzer, load_policy_config, provider_urn  # noqa: E402
 from reliability_stack.preview.capture import CapturedResource, capture_program  # noqa: E402
-from reliability_stack.preview.engine import run_preview  # noqa: E402
+from reliability_stack.preview.engine import read_project, run_preview, run_program  # noqa: E402
 from reliability_stack.preview.render import render_text  # noqa: E402
 
 TARGETS = {"preview/floor": 1.25, "scaling 50/5": 11.0, "analyzer resources/s": 2000.0}
@@ -347,6 +349,7 @@ def main() -> int:
         lambda: __import__("runpy").run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         stack=args.stack, config=read_stack_file(ROOT, args.stack))
     floors = {linked: floor_program(captured.resources, linked=linked) for linked in (True, False)}
+    project = str(read_project(ROOT)["name"])
     custom_count = sum(1 for r in captured.resources if r.custom)
     # Under the collector settings `relstack preview` runs with, for all: each sample then
     # leaves its garbage for later instead of paying for it at a moment that depends on
@@ -356,8 +359,10 @@ def main() -> int:
             "preview": full_preview,
             "floor": lambda: capture_program(floors[True][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
             "unlinked": lambda: capture_program(floors[False][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
+            "program": lambda: run_program(ROOT, project, args.stack, read_stack_file(ROOT, args.stack)),
         }, args.rounds)
-    preview_s, floor_s, unlinked_s = (statistics.median(samples[name]) for name in ("preview", "floor", "unlinked"))
+    preview_s, floor_s, unlinked_s, program_s = (statistics.median(samples[name])
+                                                 for name in ("preview", "floor", "unlinked", "program"))
     quartiles = " / ".join(f"{q:.2f}" for q in round_ratio_quartiles(samples["preview"], samples["floor"]))
     low, high = ratio_interval(samples["preview"], samples["floor"])
     rows.append(("preview/floor", f"{preview_s / floor_s:.2f}", f"≤ {TARGETS['preview/floor']}",
@@ -366,6 +371,8 @@ def main() -> int:
                  f"(bootstrap over {args.rounds} rounds); ratio within a round, quartiles {quartiles}"))
     rows.append(("preview/unlinked floor", f"{preview_s / unlinked_s:.2f}", "",
                  f"unlinked floor {unlinked_s:.2f} s: resolved inputs, no resource options"))
+    rows.append(("program/floor", f"{program_s / floor_s:.2f}", "",
+                 f"the stack program alone {program_s:.2f} s: its components, no policy pack, no report"))
 
     # 2. scaling with services
     with tempfile.TemporaryDirectory() as small, tempfile.TemporaryDirectory() as large:
