@@ -345,11 +345,9 @@ def main() -> int:
     def full_preview(stack: str = args.stack, root: Path = ROOT) -> None:
         render_text(run_preview(stack, root=root).plan)
 
-    captured = capture_program(
-        lambda: __import__("runpy").run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-        stack=args.stack, config=read_stack_file(ROOT, args.stack))
-    floors = {linked: floor_program(captured.resources, linked=linked) for linked in (True, False)}
     project = str(read_project(ROOT)["name"])
+    captured = run_program(ROOT, project, args.stack, read_stack_file(ROOT, args.stack))
+    floors = {linked: floor_program(captured.resources, linked=linked) for linked in (True, False)}
     custom_count = sum(1 for r in captured.resources if r.custom)
     # Under the collector settings `relstack preview` runs with, for all: each sample then
     # leaves its garbage for later instead of paying for it at a moment that depends on
