@@ -44,9 +44,9 @@ preview: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# The whole package: the pure core, the preview, the CLI, the runtime tools, the components and the pack.
+# The whole package (the pure core, the preview, the CLI, the runtime tools, the components and the pack) and the benchmarks.
 typecheck: setup
-	$(BIN)/mypy reliability_stack components policies
+	$(BIN)/mypy reliability_stack components policies bench
 
 test: tools lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import gc
 import importlib
 import json
@@ -38,7 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import yaml
@@ -188,7 +189,7 @@ class _FloorResource:
             delete_before_replace=options.get("deleteBeforeReplace"),
             replace_on_changes=options.get("replaceOnChanges") or None,
             custom_timeouts=pulumi.CustomTimeouts(**timeouts) if timeouts else None,
-            provider=declared[provider][1] if provider in declared else None,
+            provider=cast(pulumi.ProviderResource, declared[provider][1]) if provider in declared else None,
             depends_on=explicit or None)
 
 
@@ -377,7 +378,7 @@ def main() -> int:
         projects = {5: _scaled_project(args.stack, 5, Path(small)), 50: _scaled_project(args.stack, 50, Path(large))}
         with rarer_collections():
             timings = {int(n): statistics.median(seconds) for n, seconds in _interleaved_samples(
-                {str(n): (lambda p=project, n=n: full_preview(f"bench{n}", p)) for n, project in projects.items()},
+                {str(n): functools.partial(full_preview, f"bench{n}", project) for n, project in projects.items()},
                 max(1, args.repeats // 4)).items()}
     scaling = timings[50] / timings[5]
     rows.append(("scaling 50/5", f"{scaling:.2f}", f"≤ {TARGETS['scaling 50/5']}",
@@ -394,8 +395,8 @@ def main() -> int:
         start = time.perf_counter()
         with PolicyAnalyzer(config, pack_dir=ROOT / "policies") as analyzer:
             starts.append(time.perf_counter() - start)
-            seconds = _median_seconds(lambda a=analyzer: a.analyze_many(next(batches)), args.repeats)
-            stack_seconds = _median_seconds(lambda a=analyzer: a.analyze_stack(resources), args.repeats)
+            seconds = _median_seconds(lambda: analyzer.analyze_many(next(batches)), args.repeats)
+            stack_seconds = _median_seconds(functools.partial(analyzer.analyze_stack, resources), args.repeats)
     throughput = size / seconds
     rows.append(("analyzer resources/s", f"{throughput:.0f}", f"≥ {TARGETS['analyzer resources/s']:.0f}",
                  f"{size} Analyze calls in {seconds:.2f} s; AnalyzeStack of {len(resources)} (analyzed before) in "
