@@ -346,8 +346,8 @@ def main() -> int:
     def full_preview(stack: str = args.stack, root: Path = ROOT) -> None:
         render_text(run_preview(stack, root=root).plan)
 
-    project = str(read_project(ROOT)["name"])
-    captured = run_program(ROOT, project, args.stack, read_stack_file(ROOT, args.stack))
+    project_name = str(read_project(ROOT)["name"])
+    captured = run_program(ROOT, project_name, args.stack, read_stack_file(ROOT, args.stack))
     floors = {linked: floor_program(captured.resources, linked=linked) for linked in (True, False)}
     custom_count = sum(1 for r in captured.resources if r.custom)
     # Under the collector settings `relstack preview` runs with, for all: each sample then
@@ -358,7 +358,7 @@ def main() -> int:
             "preview": full_preview,
             "floor": lambda: capture_program(floors[True][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
             "unlinked": lambda: capture_program(floors[False][0], stack="floor", config=read_stack_file(ROOT, args.stack)),
-            "program": lambda: run_program(ROOT, project, args.stack, read_stack_file(ROOT, args.stack)),
+            "program": lambda: run_program(ROOT, project_name, args.stack, read_stack_file(ROOT, args.stack)),
         }, args.rounds)
     preview_s, floor_s, unlinked_s, program_s = (statistics.median(samples[name])
                                                  for name in ("preview", "floor", "unlinked", "program"))
