@@ -21,9 +21,9 @@ from typing import Any
 import grpc
 import jsonschema
 from google.protobuf import empty_pb2, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from reliability_stack.errors import ConfigError, ReliabilityStackError
+from reliability_stack.preview.analyzer_protocol import analyzer_pb2, analyzer_pb2_grpc
 from reliability_stack.preview.processes import stop_soon
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
