@@ -33,7 +33,9 @@ from typing import IO, Any
 
 from reliability_stack.collector import collect_rarely
 from reliability_stack.errors import ConfigError, InputError
+from reliability_stack.preview import placement
 from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
+from reliability_stack.preview.placement import Placement
 from reliability_stack.preview.processes import read_until_closed, stop_soon
 
 FINISH_TIMEOUT_S = 600  # an analysis of a very large stack, on a slow machine
@@ -54,8 +56,10 @@ class PolicySession:
 
     def __init__(self, analyzer: PolicyAnalyzer) -> None:
         self.analyzer = analyzer  # configured, not yet spawned: the pack process stays ours
-        # Sampled now and again at `start`; the lower count decides (see `gives_way`).
-        self._runnable_when_made = _other_runnable_tasks()
+        # Sampled now and again at `start`; the lower count decides (see placement.py).
+        self._runnable_when_made = placement.other_runnable_tasks()
+        # The program's core and these processes' while it runs; None: wherever the kernel likes.
+        self.cores: Placement | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         self._batch_lock = threading.Lock()
         self._input_open = False
@@ -80,9 +84,7 @@ class PolicySession:
             raise
 
     def _start(self) -> None:
-        # Before they add to the count. A task runnable at one of the two moments only (a
-        # kernel thread's turn, the last preview's processes exiting) does not hold a core.
-        give_way = gives_way(_usable_cpus(), min(self._runnable_when_made, _other_runnable_tasks()))
+        self.cores = placement.placement_now(self._runnable_when_made)  # before they add to the count
         self.analyzer.spawn()
         pack = self.analyzer.process
         assert pack is not None and pack.stdout is not None
@@ -90,9 +92,9 @@ class PolicySession:
         self.worker = subprocess.Popen(
             [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, pass_fds=(port_fd,))
-        if give_way:
+        if self.cores is not None:
             for pid in (pack.pid, self.worker.pid):
-                _give_way_to_program(pid)
+                _give_way_to_program(pid, self.cores)
         assert self.worker.stdin is not None
         _widen_pipe(self.worker.stdin.fileno())
         self._writer = threading.Thread(target=self._write_batches, args=(self.worker.stdin.fileno(),),
@@ -112,6 +114,10 @@ class PolicySession:
         assert self.worker is not None and self.worker.stdin is not None
         self._end_input()
         self.worker.stdin.close()  # the worker's signal that the program is done
+        if self.cores is not None:  # the program's core is free now
+            for process in (self.worker, self.analyzer.process):
+                if process is not None:
+                    placement.move_process(process.pid, self.cores.every)
         try:
             out, err = read_until_closed(self.worker, FINISH_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -184,41 +190,11 @@ class PolicySession:
             self._writer = None
 
 
-def _give_way_to_program(pid: int) -> None:
-    """Lower an engine-side process's priority, so that it never slows the program down."""
+def _give_way_to_program(pid: int, cores: Placement) -> None:
+    """Keep an engine-side process off the program's core, and below it in priority (see placement.py)."""
+    placement.move_process(pid, cores.engine)
     with contextlib.suppress(AttributeError, OSError):  # not POSIX, or not allowed: only slower
         os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10))
-
-
-def gives_way(usable_cpus: int, other_runnable: float) -> bool:
-    """Whether the pack and the worker should give way to the program: only with a core to spare.
-
-    They then work on the spare core, and where they have to share the program's core the
-    program (the critical path while it runs) goes first: prod's preview 1.57 s -> 1.33 s on
-    two idle cores. On a busy machine a lowered priority leaves them behind every other
-    process once the program ends and waits for them (5.6-6.6 s instead of 2.7-3.2 s with two
-    CPU-bound processes on two cores), so there they keep their priority.
-    """
-    return usable_cpus >= 2 and other_runnable <= usable_cpus - 2
-
-
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def _other_runnable_tasks() -> float:
-    """Tasks runnable now besides this one (Linux), else the 1-minute load average."""
-    try:
-        with open("/proc/loadavg", encoding="ascii") as stats:  # "0.41 0.43 0.40 2/77 1234"
-            return int(stats.read().split()[3].split("/")[0]) - 1
-    except (OSError, ValueError, IndexError):
-        try:
-            return os.getloadavg()[0]
-        except (AttributeError, OSError):
-            return float("inf")
 
 
 def _widen_pipe(fd: int) -> None:

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from reliability_stack.errors import ConfigError
-from reliability_stack.preview import policy_session
+from reliability_stack.preview import placement
 from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
-from reliability_stack.preview.policy_session import PolicySession, gives_way
+from reliability_stack.preview.policy_session import PolicySession
 from tests.policies.corpus import MUTATIONS, good_stack, mutate
 
 
@@ -90,40 +90,52 @@ def test_closing_an_unfinished_session_stops_both_processes():
     assert not any(map(_alive, pids))
 
 
-@pytest.mark.parametrize(("usable_cpus", "other_runnable", "expected"), [
-    (2, 0, True),   # a core beside the program's is free
-    (2, 1, False),  # someone else has it: lowered, the analysis would wait behind them
-    (1, 0, False),  # the program's core is the only one
-    (8, 6, True),
-    (8, 6.5, False),
-])
-def test_the_analysis_gives_way_only_with_a_core_to_spare(usable_cpus, other_runnable, expected):
-    assert gives_way(usable_cpus, other_runnable) is expected
+def _affinities(pid: int) -> set[frozenset[int]]:
+    """The distinct core sets of the threads of process `pid`."""
+    return {frozenset(os.sched_getaffinity(int(tid))) for tid in os.listdir(f"/proc/{pid}/task")}
 
 
-@pytest.mark.parametrize("spare", [True, False])
-def test_the_session_lowers_its_processes_priority_only_with_a_core_to_spare(monkeypatch, spare):
-    monkeypatch.setattr(policy_session, "gives_way", lambda *_: spare)
+def _wait_for_threads(pids: list[int]) -> None:
+    deadline = time.monotonic() + 30
+    while any(len(os.listdir(f"/proc/{pid}/task")) < 2 for pid in pids):
+        assert time.monotonic() < deadline, "the processes started no threads"
+        time.sleep(0.01)
+
+
+TWO_CORES = len(os.sched_getaffinity(0)) >= 2
+
+
+@pytest.mark.skipif(not TWO_CORES, reason="needs two usable cores")
+def test_with_a_core_to_spare_the_processes_keep_off_the_programs_core_until_it_ends(monkeypatch):
+    monkeypatch.setattr(placement, "other_runnable_tasks", lambda: 0)
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     with PolicySession(PolicyAnalyzer()) as session:
+        cores = session.cores
+        assert cores is not None and cores.program in os.sched_getaffinity(0)
         pids = [session.worker.pid, session.analyzer.process.pid]
-        levels = [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids]
-    assert levels == [min(19, ours + 10) if spare else ours] * 2
+        for resource in good_stack():
+            session.submit(resource)
+        _wait_for_threads(pids)  # the pack's server and the worker's channel: started after the move
+        assert [_affinities(pid) for pid in pids] == [{cores.engine}] * 2
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [min(19, ours + 10)] * 2
+        session.finish()
+        assert _affinities(session.analyzer.process.pid) == {cores.every}  # for the whole stack's analysis
 
 
-@pytest.mark.parametrize(("when_made", "when_started", "lowered"), [
+@pytest.mark.parametrize(("when_made", "when_started", "placed"), [
     (0, 0, True),
     (0, 3, True),   # e.g. the last preview's processes still exiting: runnable for a moment
     (3, 0, True),
     (2, 1, False),  # someone holds the spare core at both moments
 ])
 def test_the_load_is_sampled_when_the_session_is_made_and_started_and_the_lower_count_decides(
-        monkeypatch, when_made, when_started, lowered):
+        monkeypatch, when_made, when_started, placed):
     samples = iter([when_made, when_started])
-    monkeypatch.setattr(policy_session, "_other_runnable_tasks", lambda: next(samples))
-    monkeypatch.setattr(policy_session, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(placement, "other_runnable_tasks", lambda: next(samples))
+    monkeypatch.setattr(placement, "usable_cpus", lambda: frozenset({0, 1}))
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     session = PolicySession(PolicyAnalyzer())
     with session:
         levels = [os.getpriority(os.PRIO_PROCESS, pid) for pid in (session.worker.pid, session.analyzer.process.pid)]
-    assert levels == [min(19, ours + 10) if lowered else ours] * 2
+        assert (session.cores is not None) is placed
+    assert levels == [min(19, ours + 10) if placed else ours] * 2
