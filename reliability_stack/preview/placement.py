@@ -1,14 +1,16 @@
 """Where the engine-side processes (the policy pack and its worker) run while the program does.
 
 The stack program is the preview's critical path: it runs in the preview's own process and
-never uses more than one core (its threads take turns on the interpreter lock). When the
-machine has a core to spare besides the program's, the pack and the worker are kept off the
-core the preview runs on, and below the program in priority. Lowering their priority alone
-still let the kernel move them onto the program's core, where each wake-up of a program
-thread could wait for the end of their time slice: kept off it, prod's preview took 0.94x
-the time of lowering alone (the median of 25 and of 40 rounds of each, the two alternating,
-on two cores). When the program ends they get every core back, for the analysis of the
-whole stack.
+never uses more than one core at a time (its threads take turns on the interpreter lock).
+When the machine has a core to spare besides the program's, the pack and the worker are
+kept off the core the preview runs on, and below the program in priority. With the lower
+priority alone the kernel still put them on the program's core at times (probably where a
+woken program thread then waited for their time slice to end): kept off it, prod's preview
+took 0.94x the time (the median ratio of alternating runs, 0.941 over 25 rounds and 0.943
+over 40, on two cores). When the program ends they get every core back, for the analysis
+of the whole stack. The program itself is not pinned: on one core its threads wake each
+other without crossing cores, which made the program alone 11-15% faster, but not the
+program in a preview (medians of 15 rounds: 1066 ms pinned, 1043 ms not).
 
 On a busy machine the placement is left to the kernel: lowered and confined, the analysis
 would wait behind every other process once the program ends and waits for it. Linux only;
