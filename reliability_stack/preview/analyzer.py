@@ -322,8 +322,10 @@ class AnalysisStream:
         self.window = window
         # The AnalyzeStack request, encoded as resources arrive: encoded messages concatenate
         # into one holding all their repeated items (protobuf's merge rule), so the program's
-        # end only has to send the bytes.
-        self.stack_request: list[bytes] = []
+        # end only has to put them in order and send the bytes. By URN, as the plan lists
+        # them: in arrival order, which of two resources registered at once a stack policy
+        # met first (and named in its report) changed from run to run.
+        self.stack_request: list[tuple[str, bytes]] = []
         self.providers: dict[str, Any] = dict(providers or {})
         self.in_flight: deque[tuple[str, Any]] = deque()
         self.found: list[dict[str, Any]] = []
@@ -333,7 +335,8 @@ class AnalysisStream:
             self.providers[_field(resource, "urn")] = resource
         message = _resource_message(resource, self.providers)
         if self.analyze_stack_encoded is not None:
-            self.stack_request.append(analyzer_pb2.AnalyzeStackRequest(resources=[message]).SerializeToString())
+            self.stack_request.append(
+                (message.urn, analyzer_pb2.AnalyzeStackRequest(resources=[message]).SerializeToString()))
         if len(self.in_flight) >= self.window:
             self._collect_oldest()
         self.in_flight.append((message.urn, self.stub.Analyze.future(_analyze_request(message))))
@@ -341,7 +344,8 @@ class AnalysisStream:
     def finish(self) -> list[dict[str, Any]]:
         """Every diagnostic: the resources' and, from `AnalyzeStack`, the stack policies'."""
         assert self.analyze_stack_encoded is not None
-        stack_call = self.analyze_stack_encoded.future(b"".join(self.stack_request))
+        self.stack_request.sort()
+        stack_call = self.analyze_stack_encoded.future(b"".join(encoded for _, encoded in self.stack_request))
         return self.drain() + _diagnostics(stack_call.result())
 
     def drain(self) -> list[dict[str, Any]]:

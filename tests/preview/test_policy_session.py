@@ -72,7 +72,7 @@ def test_a_pack_that_does_not_start_is_reported_with_its_last_words(tmp_path):
 
 def test_a_worker_failure_is_an_analyzer_error_with_its_reason():
     with PolicySession(PolicyAnalyzer()) as session, pytest.raises(AnalyzerError) as caught:
-        session.submit({"urn": "urn:x", "name": "x", "props": {}, "options": {}})  # no type
+        session.submit({"urn": "urn:x", "name": "x", "parent": None, "props": {}, "options": {}})  # no type
         session.finish()
     assert "policy analysis failed: KeyError: 'type'" in str(caught.value)
 
@@ -139,3 +139,33 @@ def test_the_load_is_sampled_when_the_session_is_made_and_started_and_the_lower_
         levels = [os.getpriority(os.PRIO_PROCESS, pid) for pid in (session.worker.pid, session.analyzer.process.pid)]
         assert (session.cores is not None) is placed
     assert levels == [min(19, ours + 10) if placed else ours] * 2
+
+
+class _RecordingCall:
+    def __init__(self, sent: list[bytes], response: object) -> None:
+        self.sent, self.response = sent, response
+
+    def future(self, request: object) -> object:
+        self.sent.append(request if isinstance(request, bytes) else request.SerializeToString())
+        return self
+
+    def result(self) -> object:
+        return self.response
+
+
+def test_the_stack_request_lists_the_resources_by_urn_whatever_order_they_arrived_in():
+    from reliability_stack.preview.analyzer import AnalysisStream
+    from reliability_stack.preview.analyzer_protocol import analyzer_pb2
+
+    analyzed: list[bytes] = []
+    stacked: list[bytes] = []
+    stub = type("Stub", (), {"Analyze": _RecordingCall(analyzed, analyzer_pb2.AnalyzeResponse())})()
+    stream = AnalysisStream(stub, _RecordingCall(stacked, analyzer_pb2.AnalyzeResponse()), window=4)
+    urns = [f"urn:pulumi:prod::p::aws:s3/bucket:Bucket::{name}" for name in ("b-west", "a-east", "c-eu", "a-west")]
+    for urn in urns:  # the order two concurrent registrations happened to take
+        stream.add({"urn": urn, "type": "aws:s3/bucket:Bucket", "name": urn.rsplit("::", 1)[1],
+                    "parent": None, "props": {}, "options": {}})
+    stream.finish()
+    [request] = [analyzer_pb2.AnalyzeStackRequest.FromString(sent) for sent in stacked]
+    assert [r.urn for r in request.resources] == sorted(urns)
+    assert len(analyzed) == 4  # each one analyzed as it came
