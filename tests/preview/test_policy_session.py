@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import textwrap
 import time
+from typing import Any
 
 import pytest
 
@@ -145,7 +146,7 @@ class _RecordingCall:
     def __init__(self, sent: list[bytes], response: object) -> None:
         self.sent, self.response = sent, response
 
-    def future(self, request: object) -> object:
+    def future(self, request: Any) -> _RecordingCall:
         self.sent.append(request if isinstance(request, bytes) else request.SerializeToString())
         return self
 
