@@ -10,6 +10,7 @@ import pytest
 
 from reliability_stack.preview import placement
 from reliability_stack.preview.placement import Placement, choose, has_core_to_spare
+from tests.preview.cores import TWO_CORES, thread_affinities
 
 
 @pytest.mark.parametrize(("usable_cpus", "other_runnable", "expected"), [
@@ -44,7 +45,7 @@ def test_the_current_core_is_one_this_thread_may_use():
     assert placement.current_cpu() in os.sched_getaffinity(0)
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores")
+@pytest.mark.skipif(not TWO_CORES, reason="needs two usable cores")
 def test_moving_a_process_moves_every_thread_it_has_and_starts():
     code = ("import threading, time, sys\n"
             "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
@@ -62,7 +63,7 @@ def test_moving_a_process_moves_every_thread_it_has_and_starts():
         child.stdout.readline()  # its second thread, started after the move, runs
         threads = os.listdir(f"/proc/{child.pid}/task")
         assert len(threads) == 3
-        assert {frozenset(os.sched_getaffinity(int(tid))) for tid in threads} == {target}
+        assert thread_affinities(child.pid) == {target}
     finally:
         child.kill()
         child.wait()

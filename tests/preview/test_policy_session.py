@@ -14,6 +14,7 @@ from reliability_stack.preview import placement
 from reliability_stack.preview.analyzer import AnalyzerError, PolicyAnalyzer
 from reliability_stack.preview.policy_session import PolicySession
 from tests.policies.corpus import MUTATIONS, good_stack, mutate
+from tests.preview.cores import TWO_CORES, thread_affinities
 
 
 def _key(violation: dict) -> tuple:
@@ -73,7 +74,7 @@ def test_a_pack_that_does_not_start_is_reported_with_its_last_words(tmp_path):
 
 def test_a_worker_failure_is_an_analyzer_error_with_its_reason():
     with PolicySession(PolicyAnalyzer()) as session, pytest.raises(AnalyzerError) as caught:
-        session.submit({"urn": "urn:x", "name": "x", "parent": None, "props": {}, "options": {}})  # no type
+        session.submit({"urn": "urn:x", "name": "x", "props": {}, "options": {}})  # no type
         session.finish()
     assert "policy analysis failed: KeyError: 'type'" in str(caught.value)
 
@@ -91,19 +92,11 @@ def test_closing_an_unfinished_session_stops_both_processes():
     assert not any(map(_alive, pids))
 
 
-def _affinities(pid: int) -> set[frozenset[int]]:
-    """The distinct core sets of the threads of process `pid`."""
-    return {frozenset(os.sched_getaffinity(int(tid))) for tid in os.listdir(f"/proc/{pid}/task")}
-
-
 def _wait_for_threads(pids: list[int]) -> None:
     deadline = time.monotonic() + 30
     while any(len(os.listdir(f"/proc/{pid}/task")) < 2 for pid in pids):
         assert time.monotonic() < deadline, "the processes started no threads"
         time.sleep(0.01)
-
-
-TWO_CORES = len(os.sched_getaffinity(0)) >= 2
 
 
 @pytest.mark.skipif(not TWO_CORES, reason="needs two usable cores")
@@ -117,10 +110,10 @@ def test_with_a_core_to_spare_the_processes_keep_off_the_programs_core_until_it_
         for resource in good_stack():
             session.submit(resource)
         _wait_for_threads(pids)  # the pack's server and the worker's channel: started after the move
-        assert [_affinities(pid) for pid in pids] == [{cores.engine}] * 2
+        assert [thread_affinities(pid) for pid in pids] == [{cores.engine}] * 2
         assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [min(19, ours + 10)] * 2
         session.finish()
-        assert _affinities(session.analyzer.process.pid) == {cores.every}  # for the whole stack's analysis
+        assert thread_affinities(session.analyzer.process.pid) == {cores.every}  # for the whole stack's analysis
 
 
 @pytest.mark.parametrize(("when_made", "when_started", "placed"), [
